@@ -1,0 +1,184 @@
+//! From a parsed [`Document`] to typed values, with errors that name the field path,
+//! the file position and, for near-miss names, a suggestion.
+//!
+//! serde reports unknown fields and variants as "unknown field `x`, expected one of
+//! `a`, `b`"; this module reads the expected names back out of that message, so the
+//! suggestion list can never drift from the types.
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::diag::{did_you_mean, Diagnostic, Diagnostics};
+use crate::inventory::API_VERSION;
+use crate::source::{join_key, Document};
+
+/// Decodes `value` (found at `path` inside `doc`) into `T`, or explains why not.
+pub fn decode_at<T: DeserializeOwned>(doc: &Document, path: &str, value: &Value) -> Result<T, Diagnostic> {
+    serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
+        let inner = e.path().to_string();
+        let mut full = if inner == "." { path.to_string() } else { join_path(path, &inner) };
+        let raw = e.inner().to_string();
+        let (message, help, field) = explain(&raw);
+        if let Some(field) = field {
+            if !full.ends_with(&field) {
+                full = join_key(&full, &field);
+            }
+        }
+        let mut d = Diagnostic::error(full.clone(), message).at(doc.locate(&full));
+        if let Some(h) = help {
+            d = d.with_help(h);
+        }
+        d
+    })
+}
+
+fn join_path(base: &str, inner: &str) -> String {
+    if base.is_empty() {
+        inner.to_string()
+    } else if inner.starts_with('[') {
+        format!("{base}{inner}")
+    } else {
+        format!("{base}.{inner}")
+    }
+}
+
+/// Turns a serde message into (message, help, unknown field name).
+fn explain(raw: &str) -> (String, Option<String>, Option<String>) {
+    for (prefix, what) in [("unknown field `", "field"), ("unknown variant `", "value")] {
+        if let Some(rest) = raw.strip_prefix(prefix) {
+            let name = rest.split('`').next().unwrap_or_default().to_string();
+            let expected = expected_names(rest);
+            let mut help = did_you_mean(&name, expected.iter().map(String::as_str))
+                .map(|s| format!("did you mean \"{s}\"?"));
+            if help.is_none() && !expected.is_empty() {
+                help = Some(format!("expected one of: {}", expected.join(", ")));
+            }
+            let field = (what == "field").then(|| name.clone());
+            return (format!("unknown {what} \"{name}\""), help, field);
+        }
+    }
+    if let Some(rest) = raw.strip_prefix("missing field `") {
+        let name = rest.split('`').next().unwrap_or_default();
+        return (format!("missing required field \"{name}\""), Some(format!("add \"{name}:\" here")), None);
+    }
+    if raw.starts_with("invalid type:") {
+        return (raw.replace('`', "\""), None, None);
+    }
+    (raw.to_string(), None, None)
+}
+
+fn expected_names(rest: &str) -> Vec<String> {
+    let Some(idx) = rest.find("expected") else { return Vec::new() };
+    rest[idx..].split('`').skip(1).step_by(2).map(str::to_string).collect()
+}
+
+/// Checks `apiVersion` and `kind`; returns the kind if it is one of `allowed`.
+/// `tool` names the reader in the message (`n3x-disko: expected kind …`).
+pub fn expect_kind(doc: &Document, allowed: &[&str]) -> Result<String, Diagnostics> {
+    let mut diags = Diagnostics::new();
+    let want = allowed.join(" or ");
+    let obj = match &doc.value {
+        Value::Object(o) => o,
+        other => {
+            diags.push(
+                Diagnostic::error("", format!("expected a {want} document (a mapping), got {}", type_name(other)))
+                    .at(doc.locate("")),
+            );
+            return Err(diags);
+        }
+    };
+    match obj.get("apiVersion") {
+        Some(Value::String(v)) if v == API_VERSION => {}
+        Some(v) => diags.push(
+            Diagnostic::error("apiVersion", format!("unsupported apiVersion {v}"))
+                .at(doc.locate("apiVersion"))
+                .with_help(format!("this n3x reads apiVersion: {API_VERSION}")),
+        ),
+        None => diags.push(
+            Diagnostic::error("apiVersion", "missing apiVersion")
+                .at(doc.locate(""))
+                .with_help(format!("add \"apiVersion: {API_VERSION}\" at the top")),
+        ),
+    }
+    let kind = match obj.get("kind") {
+        Some(Value::String(k)) if allowed.contains(&k.as_str()) => Some(k.clone()),
+        Some(Value::String(k)) => {
+            diags.push(
+                Diagnostic::error("kind", format!("expected kind {want}, got {k}")).at(doc.locate("kind")).with_help(
+                    match did_you_mean(k, allowed.iter().copied()) {
+                        Some(s) if s != *k => format!("did you mean \"{s}\"?"),
+                        _ => format!("pass a {want} document to this command"),
+                    },
+                ),
+            );
+            None
+        }
+        Some(v) => {
+            diags.push(Diagnostic::error("kind", format!("kind must be a string, got {v}")).at(doc.locate("kind")));
+            None
+        }
+        None => {
+            diags.push(
+                Diagnostic::error("kind", format!("missing kind; expected kind {want}"))
+                    .at(doc.locate(""))
+                    .with_help(format!("add \"kind: {}\" at the top", allowed[0])),
+            );
+            None
+        }
+    };
+    match kind {
+        Some(k) if !diags.has_errors() => Ok(k),
+        _ => Err(diags),
+    }
+}
+
+/// A short name of a JSON value's type, for messages.
+pub fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Disk {
+        mountpoint: String,
+        size: crate::units::ByteSize,
+    }
+
+    #[test]
+    fn unknown_field_gets_suggestion_and_location() {
+        let doc = Document::parse("f.yaml", "disk:\n  mountpoints: /\n  size: 1G\n").unwrap();
+        let err = decode_at::<Disk>(&doc, "disk", &doc.value["disk"]).unwrap_err();
+        assert_eq!(err.path, "disk.mountpoints");
+        assert_eq!(err.message, "unknown field \"mountpoints\"");
+        assert_eq!(err.help.as_deref(), Some("did you mean \"mountpoint\"?"));
+        assert_eq!(err.location.unwrap().line, 2);
+    }
+
+    #[test]
+    fn bad_value_is_located() {
+        let doc = Document::parse("f.yaml", "disk:\n  mountpoint: /\n  size: 12XB\n").unwrap();
+        let err = decode_at::<Disk>(&doc, "disk", &doc.value["disk"]).unwrap_err();
+        assert_eq!(err.path, "disk.size");
+        assert!(err.message.contains("unknown unit \"XB\""), "{}", err.message);
+        assert_eq!(err.location.unwrap().line, 3);
+    }
+
+    #[test]
+    fn wrong_kind_names_both() {
+        let doc = Document::parse("f.yaml", "apiVersion: n3x.dev/v1alpha1\nkind: NetworkPlan\n").unwrap();
+        let err = expect_kind(&doc, &["Cluster", "DiskPlan"]).unwrap_err();
+        assert_eq!(err.0[0].message, "expected kind Cluster or DiskPlan, got NetworkPlan");
+    }
+}

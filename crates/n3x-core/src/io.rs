@@ -1,0 +1,173 @@
+//! File and stream I/O with the conventions every n3x binary keeps: `-` or no path is
+//! standard input, output files are written atomically (temporary file in the same
+//! folder, then rename), and a set of output files is rendered completely before the
+//! first one is written.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use crate::cli::Error;
+use crate::source::Document;
+
+/// Human text for an I/O error, without Rust's debug noise.
+pub fn describe_io(e: &std::io::Error) -> String {
+    use std::io::ErrorKind::*;
+    match e.kind() {
+        NotFound => "no such file or directory".into(),
+        PermissionDenied => "permission denied".into(),
+        AlreadyExists => "it already exists".into(),
+        IsADirectory => "it is a directory".into(),
+        InvalidData => "it is not UTF-8 text".into(),
+        _ => {
+            // Strip " (os error N)" so messages stay stable and readable.
+            let s = e.to_string();
+            match s.find(" (os error") {
+                Some(i) => s[..i].to_string(),
+                None => s,
+            }
+        }
+    }
+}
+
+/// The display name of an input path (`<stdin>` for `-` or none).
+pub fn input_name(path: Option<&Path>) -> String {
+    match path {
+        None => "<stdin>".into(),
+        Some(p) if p.as_os_str() == "-" => "<stdin>".into(),
+        Some(p) => p.display().to_string(),
+    }
+}
+
+/// Reads a whole input as text: a file, or standard input for `None`/`-`.
+pub fn read_text(path: Option<&Path>) -> Result<(String, String), Error> {
+    let name = input_name(path);
+    let mut text = String::new();
+    let result = match path {
+        Some(p) if p.as_os_str() != "-" => {
+            if p.is_dir() {
+                return Err(Error::Failed(format!("cannot read {name}: it is a directory; pass a file")));
+            }
+            std::fs::File::open(p).and_then(|mut f| f.read_to_string(&mut text))
+        }
+        _ => std::io::stdin().read_to_string(&mut text),
+    };
+    result.map_err(|source| Error::Read { path: name.clone(), source })?;
+    Ok((name, text))
+}
+
+/// Reads and parses a YAML or JSON document.
+pub fn read_document(path: Option<&Path>) -> Result<Document, Error> {
+    let (name, text) = read_text(path)?;
+    if text.trim().is_empty() {
+        return Err(Error::Failed(format!("{name} is empty; expected a YAML or JSON document")));
+    }
+    Document::parse(&name, &text).map_err(Error::Rejected)
+}
+
+/// Writes bytes to `path` atomically: a temporary file in the same folder is
+/// written, flushed, given `mode` (Unix permission bits) and renamed over `path`.
+pub fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<(), Error> {
+    let wrap = |source: std::io::Error| Error::Write { path: path.display().to_string(), source };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(wrap)?;
+    let mut tmp = tempfile::Builder::new().prefix(".n3x-").tempfile_in(&dir).map_err(wrap)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let m = mode.unwrap_or(0o644);
+        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(m)).map_err(wrap)?;
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    tmp.write_all(bytes).map_err(wrap)?;
+    tmp.as_file().sync_all().map_err(wrap)?;
+    tmp.persist(path).map_err(|e| wrap(e.error))?;
+    Ok(())
+}
+
+/// One file of a rendered output set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputFile {
+    /// Path relative to the output folder.
+    pub path: PathBuf,
+    /// Contents.
+    pub contents: Vec<u8>,
+    /// Unix mode (default 0644).
+    pub mode: Option<u32>,
+}
+
+impl OutputFile {
+    /// A text file with the default mode.
+    pub fn text(path: impl Into<PathBuf>, contents: impl Into<String>) -> Self {
+        OutputFile { path: path.into(), contents: contents.into().into_bytes(), mode: None }
+    }
+}
+
+/// Writes a fully rendered set of files under `dir`, each atomically. Callers
+/// render everything first, so a rejected input writes nothing.
+pub fn write_all(dir: &Path, files: &[OutputFile]) -> Result<(), Error> {
+    for f in files {
+        if f.path.is_absolute() || f.path.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+            return Err(Error::Failed(format!("refusing to write outside {}: {}", dir.display(), f.path.display())));
+        }
+    }
+    for f in files {
+        write_atomic(&dir.join(&f.path), &f.contents, f.mode)?;
+    }
+    Ok(())
+}
+
+/// Writes to standard output. A closed pipe (`| head`) is reported as
+/// [`Error::BrokenPipe`], which `main` treats as success.
+pub fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes).and_then(|_| out.flush()).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::BrokenPipe {
+            Error::BrokenPipe
+        } else {
+            Error::Write { path: "<stdout>".into(), source }
+        }
+    })
+}
+
+/// Pretty JSON with a final newline; key order is the types' field order.
+pub fn to_json<T: serde::Serialize>(value: &T) -> Result<String, Error> {
+    let mut s = serde_json::to_string_pretty(value).map_err(|e| Error::Failed(format!("cannot encode JSON: {e}")))?;
+    s.push('\n');
+    Ok(s)
+}
+
+/// YAML text of a value.
+pub fn to_yaml<T: serde::Serialize>(value: &T) -> Result<String, Error> {
+    serde_yaml::to_string(value).map_err(|e| Error::Failed(format!("cannot encode YAML: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_sets_mode_and_leaves_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a/b/key.txt");
+        write_atomic(&p, b"secret", Some(0o600)).unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"secret");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        let names: Vec<_> = std::fs::read_dir(p.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn write_all_refuses_escape() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = write_all(dir.path(), &[OutputFile::text("../x", "y")]).unwrap_err();
+        assert!(err.to_string().contains("refusing"));
+    }
+}

