@@ -81,7 +81,7 @@ pub fn expect_kind(doc: &Document, allowed: &[&str]) -> Result<String, Diagnosti
         Value::Object(o) => o,
         other => {
             diags.push(
-                Diagnostic::error("", format!("expected a {want} document (a mapping), got {}", type_name(other)))
+                Diagnostic::error("", format!("expected a mapping (a {want} document), got {}", type_name(other)))
                     .at(doc.locate("")),
             );
             return Err(diags);

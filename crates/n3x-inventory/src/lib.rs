@@ -1,0 +1,11 @@
+//! n3x-inventory: everything about the inventory itself — query the normalized
+//! cluster, import a hosts CSV, publish the JSON Schema, draw the topology.
+//! Loading, validation and normalization live in `n3x_core::normalize`, because
+//! every tool reads inventories too.
+//!
+//! Functions here are pure: documents in, documents or text out.
+
+pub mod csv_import;
+pub mod graph;
+pub mod query;
+pub mod schema;

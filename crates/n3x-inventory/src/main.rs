@@ -1,0 +1,274 @@
+//! n3x-inventory command line: argument parsing, reading, writing, exit codes.
+//! All logic lives in the library and in `n3x_core::normalize`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use n3x_core::io::{read_document, read_text, to_json, write_atomic, write_stdout};
+use n3x_core::model::{Hardware, Role};
+use n3x_core::{Cluster, Error};
+use n3x_inventory::{csv_import, graph, query, schema};
+
+const TOOL: &str = "n3x-inventory";
+
+/// Load, validate, normalize and query an n3x inventory.
+///
+/// Reads YAML or JSON from FILE, or standard input when FILE is absent or `-`.
+/// Exit codes: 0 ok, 1 input rejected (every problem listed), 2 usage error.
+#[derive(Debug, Parser)]
+#[command(name = TOOL, version, about, long_about = None)]
+struct Cli {
+    /// Treat warnings as errors.
+    #[arg(long, global = true)]
+    deny_warnings: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate an inventory and print every problem.
+    #[command(after_help = "Example:\n  n3x-inventory check examples/edge-lab/inventory.yaml")]
+    Check {
+        /// Inventory file (`-` or absent: standard input).
+        file: Option<PathBuf>,
+    },
+    /// Print the normalized Cluster JSON (every default applied, derived values filled in).
+    #[command(after_help = "Example:\n  n3x-inventory normalize examples/edge-lab/inventory.yaml -o out/cluster.json")]
+    Normalize {
+        /// Inventory file (`-` or absent: standard input).
+        file: Option<PathBuf>,
+        /// Facts documents from `probe` to merge (repeatable).
+        #[arg(long = "facts", value_name = "FACTS")]
+        facts: Vec<PathBuf>,
+        /// Write to this file (atomically) instead of standard output.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// List nodes, optionally filtered (for `for n in $(n3x-inventory nodes --role server)`).
+    #[command(after_help = "Examples:\n  n3x-inventory nodes examples/edge-lab/inventory.yaml --role server\n  n3x-inventory nodes inv.yaml --label n3x.dev/storage=true --format tsv")]
+    Nodes {
+        /// Inventory or Cluster file (`-` or absent: standard input).
+        file: Option<PathBuf>,
+        /// Only nodes with this role.
+        #[arg(long, value_enum)]
+        role: Option<RoleArg>,
+        /// Only nodes with this hardware profile.
+        #[arg(long, value_enum)]
+        hardware: Option<HardwareArg>,
+        /// Only nodes with this label (KEY=VALUE, repeatable, all must match).
+        #[arg(long = "label", value_name = "KEY=VALUE", value_parser = query::parse_label)]
+        labels: Vec<(String, String)>,
+        /// Output form.
+        #[arg(long, value_enum, default_value_t = NodesFormat::Names)]
+        format: NodesFormat,
+    },
+    /// Print one normalized node as JSON.
+    #[command(after_help = "Example:\n  n3x-inventory node n100-1 examples/edge-lab/inventory.yaml | jq .network")]
+    Node {
+        /// Node name.
+        name: String,
+        /// Inventory or Cluster file (`-` or absent: standard input).
+        file: Option<PathBuf>,
+    },
+    /// Turn a hosts CSV (header row required) into an Inventory YAML.
+    #[command(after_help = "Example:\n  n3x-inventory import-csv examples/csv/hosts.csv --cluster-name edge-lab --gateway 192.168.10.1 > inventory.yaml\n\nColumns: name, role, address (required); hardware, disk, disk_size, layout, memory, mac,\ninterface, labels (k=v;k2=v2), host_key, ssh_host, ssh_user, longhorn.")]
+    ImportCsv {
+        /// The CSV file (`-`: standard input).
+        file: PathBuf,
+        /// Cluster name (default: the file name without extension).
+        #[arg(long)]
+        cluster_name: Option<String>,
+        /// The cluster network CIDR (default: the /24 holding every address).
+        #[arg(long)]
+        network: Option<String>,
+        /// Gateway (and DNS server) of the cluster network.
+        #[arg(long)]
+        gateway: Option<String>,
+        /// Write to this file (atomically) instead of standard output.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Print the JSON Schema of the Inventory document (for editors).
+    #[command(after_help = "Example:\n  n3x-inventory schema > schemas/inventory.schema.json")]
+    Schema,
+    /// Draw the topology: nodes by role, networks and addresses, pools, add-ons.
+    #[command(after_help = "Examples:\n  n3x-inventory graph examples/edge-lab/inventory.yaml --format mermaid\n  n3x-inventory graph inv.yaml --format dot | dot -Tsvg > topology.svg")]
+    Graph {
+        /// Inventory or Cluster file (`-` or absent: standard input).
+        file: Option<PathBuf>,
+        /// Output form.
+        #[arg(long, value_enum, default_value_t = GraphArg::Mermaid)]
+        format: GraphArg,
+    },
+    /// Print a shell completion script.
+    #[command(after_help = "Example:\n  n3x-inventory completions bash > /etc/bash_completion.d/n3x-inventory")]
+    Completions {
+        /// Shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    #[command(after_help = "Example:\n  n3x-inventory man > n3x-inventory.1")]
+    Man,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Server,
+    Agent,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum HardwareArg {
+    N100,
+    #[value(name = "generic-x86_64")]
+    GenericX86_64,
+    JetsonOrinNano,
+    Rpi4,
+    Rpi5,
+    GenericAarch64,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum NodesFormat {
+    Names,
+    Json,
+    Tsv,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum GraphArg {
+    Mermaid,
+    Dot,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    n3x_core::cli::run(TOOL, || run(cli))
+}
+
+/// Loads an Inventory or Cluster and reports its warnings.
+fn load(file: Option<&PathBuf>, deny: bool, facts: &[PathBuf]) -> Result<Cluster, Error> {
+    let doc = read_document(file.map(PathBuf::as_path))?;
+    let mut facts_docs = Vec::new();
+    let mut problems = n3x_core::Diagnostics::new();
+    for f in facts {
+        let fdoc = read_document(Some(f))?;
+        match n3x_core::decode::expect_kind(&fdoc, &["Facts"])
+            .and_then(|_| n3x_core::decode::decode_at(&fdoc, "", &fdoc.value).map_err(|d| n3x_core::Diagnostics(vec![d])))
+        {
+            Ok(x) => facts_docs.push(x),
+            Err(d) => problems.extend(d),
+        }
+    }
+    if problems.has_errors() {
+        return Err(Error::Rejected(problems));
+    }
+    let (cluster, warnings) = n3x_core::normalize::load_cluster_with_facts(&doc, &facts_docs)?;
+    n3x_core::cli::report_warnings(TOOL, &warnings, deny)?;
+    Ok(cluster)
+}
+
+fn emit(output: Option<&PathBuf>, text: &str) -> Result<(), Error> {
+    match output {
+        Some(p) if p.as_os_str() != "-" => write_atomic(p, text.as_bytes(), None),
+        _ => write_stdout(text.as_bytes()),
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Error> {
+    let deny = cli.deny_warnings;
+    match cli.command {
+        Command::Check { file } => {
+            let c = load(file.as_ref(), deny, &[])?;
+            eprintln!("{TOOL}: ok: cluster {} with {} node(s)", c.name, c.nodes.len());
+            Ok(())
+        }
+        Command::Normalize { file, facts, output } => {
+            let c = load(file.as_ref(), deny, &facts)?;
+            emit(output.as_ref(), &to_json(&c)?)
+        }
+        Command::Nodes { file, role, hardware, labels, format } => {
+            let c = load(file.as_ref(), deny, &[])?;
+            let filter = query::Filter {
+                role: role.map(|r| match r {
+                    RoleArg::Server => Role::Server,
+                    RoleArg::Agent => Role::Agent,
+                }),
+                hardware: hardware.map(|h| match h {
+                    HardwareArg::N100 => Hardware::N100,
+                    HardwareArg::GenericX86_64 => Hardware::GenericX86_64,
+                    HardwareArg::JetsonOrinNano => Hardware::JetsonOrinNano,
+                    HardwareArg::Rpi4 => Hardware::Rpi4,
+                    HardwareArg::Rpi5 => Hardware::Rpi5,
+                    HardwareArg::GenericAarch64 => Hardware::GenericAarch64,
+                }),
+                labels,
+            };
+            let nodes = query::select(&c, &filter);
+            let text = match format {
+                NodesFormat::Names => query::names(&nodes),
+                NodesFormat::Tsv => query::tsv(&nodes),
+                NodesFormat::Json => to_json(&nodes)?,
+            };
+            write_stdout(text.as_bytes())
+        }
+        Command::Node { name, file } => {
+            let c = load(file.as_ref(), deny, &[])?;
+            match c.node(&name) {
+                Some(n) => write_stdout(to_json(n)?.as_bytes()),
+                None => {
+                    let names: Vec<&str> = c.nodes.iter().map(|n| n.name.as_str()).collect();
+                    let hint = match n3x_core::diag::did_you_mean(&name, names.iter().copied()) {
+                        Some(s) => format!("did you mean \"{s}\"?"),
+                        None => format!("nodes: {}", names.join(", ")),
+                    };
+                    Err(Error::Failed(format!("no node named \"{name}\" in cluster {}; {hint}", c.name)))
+                }
+            }
+        }
+        Command::ImportCsv { file, cluster_name, network, gateway, output } => {
+            let (name, text) = read_text(Some(&file))?;
+            let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("cluster").to_string();
+            let cluster_name = cluster_name.unwrap_or(stem);
+            let opts = csv_import::ImportOptions {
+                cluster_name: cluster_name
+                    .parse()
+                    .map_err(|e: String| Error::Usage(format!("--cluster-name: {e}")))?,
+                network: network.map(|n| n.parse()).transpose().map_err(|e: String| Error::Usage(format!("--network: {e}")))?,
+                gateway: gateway
+                    .map(|g| g.parse())
+                    .transpose()
+                    .map_err(|_| Error::Usage("--gateway: expected an IP address such as 192.168.10.1".into()))?,
+            };
+            let inv = csv_import::import(&name, &text, &opts)?;
+            let yaml = format!(
+                "# yaml-language-server: $schema=https://n3x.dev/schemas/v1alpha1/inventory.schema.json\n# Imported by `n3x-inventory import-csv` from {name}.\n{}",
+                n3x_core::io::to_yaml(&inv)?
+            );
+            emit(output.as_ref(), &yaml)
+        }
+        Command::Schema => write_stdout(schema::inventory_schema().as_bytes()),
+        Command::Graph { file, format } => {
+            let c = load(file.as_ref(), deny, &[])?;
+            let f = match format {
+                GraphArg::Mermaid => graph::GraphFormat::Mermaid,
+                GraphArg::Dot => graph::GraphFormat::Dot,
+            };
+            write_stdout(graph::render(&c, f).as_bytes())
+        }
+        Command::Completions { shell } => {
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), TOOL, &mut buf);
+            write_stdout(&buf)
+        }
+        Command::Man => {
+            let mut buf = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut buf)
+                .map_err(|e| Error::Failed(format!("cannot render the man page: {e}")))?;
+            write_stdout(&buf)
+        }
+    }
+}
