@@ -18,7 +18,12 @@ pub fn decode_at<T: DeserializeOwned>(doc: &Document, path: &str, value: &Value)
         let inner = e.path().to_string();
         let mut full = if inner == "." { path.to_string() } else { join_path(path, &inner) };
         let raw = e.inner().to_string();
-        let (message, help, field) = explain(&raw);
+        let (mut message, help, field) = explain(&raw);
+        if message == "invalid IP address syntax" {
+            if let Some(Value::String(got)) = value_at(&doc.value, &full) {
+                message = format!("invalid IP address \"{got}\": expected an address such as 192.168.10.11");
+            }
+        }
         if let Some(field) = field {
             if !full.ends_with(&field) {
                 full = join_key(&full, &field);
@@ -48,8 +53,8 @@ fn explain(raw: &str) -> (String, Option<String>, Option<String>) {
         if let Some(rest) = raw.strip_prefix(prefix) {
             let name = rest.split('`').next().unwrap_or_default().to_string();
             let expected = expected_names(rest);
-            let mut help = did_you_mean(&name, expected.iter().map(String::as_str))
-                .map(|s| format!("did you mean \"{s}\"?"));
+            let mut help =
+                did_you_mean(&name, expected.iter().map(String::as_str)).map(|s| format!("did you mean \"{s}\"?"));
             if help.is_none() && !expected.is_empty() {
                 help = Some(format!("expected one of: {}", expected.join(", ")));
             }
@@ -61,10 +66,48 @@ fn explain(raw: &str) -> (String, Option<String>, Option<String>) {
         let name = rest.split('`').next().unwrap_or_default();
         return (format!("missing required field \"{name}\""), Some(format!("add \"{name}:\" here")), None);
     }
-    if raw.starts_with("invalid type:") {
-        return (raw.replace('`', "\""), None, None);
+    if raw.starts_with("invalid type:") || raw.starts_with("invalid value:") {
+        return (humanize_types(&raw.replace('`', "\"")), None, None);
     }
     (raw.to_string(), None, None)
+}
+
+/// Replaces serde's Rust-flavoured type names with words a YAML author uses.
+fn humanize_types(msg: &str) -> String {
+    let mut m = msg.to_string();
+    for (from, to) in [
+        ("expected u8", "expected a whole number 0-255"),
+        ("expected u16", "expected a whole number 0-65535"),
+        ("expected u32", "expected a whole number 0-4294967295"),
+        ("expected u64", "expected a whole number"),
+        ("expected i64", "expected a whole number"),
+        ("expected a boolean", "expected true or false"),
+        ("expected a map", "expected a mapping"),
+        ("expected a sequence", "expected a list"),
+        ("invalid type: sequence", "invalid type: a list"),
+        ("invalid type: map", "invalid type: a mapping"),
+    ] {
+        m = m.replace(from, to);
+    }
+    m
+}
+
+/// The value at a field path such as `nodes[1].addresses.cluster`.
+fn value_at<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut cur = root;
+    for part in path.split('.').filter(|p| !p.is_empty()) {
+        let (key, indexes) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        if !key.is_empty() {
+            cur = cur.get(key)?;
+        }
+        for idx in indexes.split('[').filter(|x| !x.is_empty()) {
+            cur = cur.get(idx.trim_end_matches(']').parse::<usize>().ok()?)?;
+        }
+    }
+    Some(cur)
 }
 
 fn expected_names(rest: &str) -> Vec<String> {
@@ -107,7 +150,7 @@ pub fn expect_kind(doc: &Document, allowed: &[&str]) -> Result<String, Diagnosti
                 Diagnostic::error("kind", format!("expected kind {want}, got {k}")).at(doc.locate("kind")).with_help(
                     match did_you_mean(k, allowed.iter().copied()) {
                         Some(s) if s != *k => format!("did you mean \"{s}\"?"),
-                        _ => format!("pass a {want} document to this command"),
+                        _ => format!("this command reads {want} documents"),
                     },
                 ),
             );

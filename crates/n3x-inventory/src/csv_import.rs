@@ -17,8 +17,21 @@ use n3x_core::Inventory;
 
 /// Known columns.
 pub const COLUMNS: &[&str] = &[
-    "name", "role", "address", "hardware", "disk", "disk_size", "layout", "memory", "mac", "interface", "labels",
-    "host_key", "ssh_host", "ssh_user", "longhorn",
+    "name",
+    "role",
+    "address",
+    "hardware",
+    "disk",
+    "disk_size",
+    "layout",
+    "memory",
+    "mac",
+    "interface",
+    "labels",
+    "host_key",
+    "ssh_host",
+    "ssh_user",
+    "longhorn",
 ];
 const REQUIRED: &[&str] = &["name", "role", "address"];
 
@@ -40,7 +53,11 @@ pub fn import(file: &str, text: &str, opts: &ImportOptions) -> Result<Inventory,
     let mut reader = csv::ReaderBuilder::new().has_headers(true).trim(csv::Trim::All).from_reader(text.as_bytes());
     let headers: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|s| s.to_ascii_lowercase()).collect(),
-        Err(e) => return Err(Diagnostics(vec![Diagnostic::error("", format!("cannot read the header row: {e}")).at(at(1, 1))])),
+        Err(e) => {
+            return Err(Diagnostics(vec![
+                Diagnostic::error("", format!("cannot read the header row: {e}")).at(at(1, 1))
+            ]))
+        }
     };
     if headers.iter().all(String::is_empty) {
         return Err(Diagnostics(vec![Diagnostic::error("", "the CSV has no header row")
@@ -84,7 +101,8 @@ pub fn import(file: &str, text: &str, opts: &ImportOptions) -> Result<Inventory,
         let line = record.position().map_or(0, |p| p.line());
         let get = |name: &str| col(name).and_then(|i| record.get(i)).filter(|s| !s.is_empty());
         let mut problem = |name: &str, msg: String, help: Option<String>| {
-            let mut d = Diagnostic::error("", format!("column \"{name}\": {msg}")).at(at(line, col(name).map_or(1, |c| c + 1)));
+            let mut d =
+                Diagnostic::error("", format!("column \"{name}\": {msg}")).at(at(line, col(name).map_or(1, |c| c + 1)));
             if let Some(h) = help {
                 d = d.with_help(h);
             }
@@ -137,7 +155,11 @@ pub fn import(file: &str, text: &str, opts: &ImportOptions) -> Result<Inventory,
                     Some((k, val)) if !k.trim().is_empty() => {
                         labels.insert(k.trim().into(), val.trim().into());
                     }
-                    _ => problem("labels", format!("\"{pair}\" is not KEY=VALUE"), Some("separate labels with ';', e.g. zone=a;tier=edge".into())),
+                    _ => problem(
+                        "labels",
+                        format!("\"{pair}\" is not KEY=VALUE"),
+                        Some("separate labels with ';', e.g. zone=a;tier=edge".into()),
+                    ),
                 }
             }
             node.insert("labels".into(), labels.into());
@@ -174,7 +196,8 @@ pub fn import(file: &str, text: &str, opts: &ImportOptions) -> Result<Inventory,
             Ok(n) => nodes.push((line, n)),
             Err(d) => {
                 let column = column_of_field(&d.path);
-                let mut e = Diagnostic::error("", format!("column \"{column}\": {}", d.message)).at(at(line, col(column).map_or(1, |c| c + 1)));
+                let mut e = Diagnostic::error("", format!("column \"{column}\": {}", d.message))
+                    .at(at(line, col(column).map_or(1, |c| c + 1)));
                 e.help = d.help;
                 diags.push(e);
             }
@@ -186,16 +209,22 @@ pub fn import(file: &str, text: &str, opts: &ImportOptions) -> Result<Inventory,
     if diags.has_errors() {
         return Err(diags);
     }
-    let inventory = build(nodes.iter().map(|(_, n)| n.clone()).collect(), opts).map_err(|d| Diagnostics(vec![d.at(at(1, 1))]))?;
+    let inventory =
+        build(nodes.iter().map(|(_, n)| n.clone()).collect(), opts).map_err(|d| Diagnostics(vec![d.at(at(1, 1))]))?;
     // Validate the result; map node findings back to their CSV line.
     let mut findings = n3x_core::validate::validate(&inventory);
     for d in &mut findings.0 {
-        if let Some(i) = d.path.strip_prefix("nodes[").and_then(|r| r.split(']').next()).and_then(|i| i.parse::<usize>().ok()) {
+        if let Some(i) =
+            d.path.strip_prefix("nodes[").and_then(|r| r.split(']').next()).and_then(|i| i.parse::<usize>().ok())
+        {
             let field = d.path.split_once("].").map(|(_, f)| f).unwrap_or("");
             let column = column_of_field(field);
             d.location = nodes.get(i).and_then(|(line, _)| at(*line, col(column).map_or(1, |c| c + 1)));
             d.message = format!("column \"{column}\": {}", d.message);
             d.path.clear();
+        } else {
+            // Whole-cluster findings (no server, even servers) belong to the file.
+            d.location = at(1, 1);
         }
     }
     if findings.has_errors() {
@@ -252,7 +281,12 @@ fn build(nodes: Vec<NodeSpec>, opts: &ImportOptions) -> Result<Inventory, Diagno
     Ok(Inventory {
         api_version: n3x_core::API_VERSION.into(),
         kind: "Inventory".into(),
-        cluster: ClusterMeta { name: opts.cluster_name.clone(), domain: None, time_zone: "UTC".into(), state_version: "25.05".into() },
+        cluster: ClusterMeta {
+            name: opts.cluster_name.clone(),
+            domain: None,
+            time_zone: "UTC".into(),
+            state_version: "25.05".into(),
+        },
         k3s: Default::default(),
         networks,
         load_balancer: Default::default(),
@@ -272,7 +306,10 @@ fn infer_network(nodes: &[NodeSpec]) -> Result<Cidr, Diagnostic> {
     let first = nets.next().and_then(Result::ok);
     match first {
         Some(f) if nets.all(|n| n.ok() == Some(f)) => Ok(Cidr(f)),
-        _ => Err(Diagnostic::error("", "the addresses are not all in one /24, so the cluster network cannot be inferred")
-            .with_help("pass --network CIDR (and --gateway IP)")),
+        _ => Err(Diagnostic::error(
+            "",
+            "the addresses are not all in one /24, so the cluster network cannot be inferred",
+        )
+        .with_help("pass --network CIDR (and --gateway IP)")),
     }
 }

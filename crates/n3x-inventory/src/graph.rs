@@ -134,7 +134,9 @@ pub fn render(c: &Cluster, format: GraphFormat) -> String {
     let addons = enabled_addons(c);
     if !addons.is_empty() {
         match format {
-            GraphFormat::Mermaid => out.push_str("  subgraph group_addons[\"add-ons (apply order)\"]\n    direction TB\n"),
+            GraphFormat::Mermaid => {
+                out.push_str("  subgraph group_addons[\"add-ons (apply order)\"]\n    direction TB\n")
+            }
             GraphFormat::Dot => out.push_str("  subgraph cluster_addons {\n    label=\"add-ons (apply order)\";\n"),
         }
         for a in &addons {

@@ -47,7 +47,9 @@ enum Command {
         output: Option<PathBuf>,
     },
     /// List nodes, optionally filtered (for `for n in $(n3x-inventory nodes --role server)`).
-    #[command(after_help = "Examples:\n  n3x-inventory nodes examples/edge-lab/inventory.yaml --role server\n  n3x-inventory nodes inv.yaml --label n3x.dev/storage=true --format tsv")]
+    #[command(
+        after_help = "Examples:\n  n3x-inventory nodes examples/edge-lab/inventory.yaml --role server\n  n3x-inventory nodes inv.yaml --label n3x.dev/storage=true --format tsv"
+    )]
     Nodes {
         /// Inventory or Cluster file (`-` or absent: standard input).
         file: Option<PathBuf>,
@@ -73,7 +75,9 @@ enum Command {
         file: Option<PathBuf>,
     },
     /// Turn a hosts CSV (header row required) into an Inventory YAML.
-    #[command(after_help = "Example:\n  n3x-inventory import-csv examples/csv/hosts.csv --cluster-name edge-lab --gateway 192.168.10.1 > inventory.yaml\n\nColumns: name, role, address (required); hardware, disk, disk_size, layout, memory, mac,\ninterface, labels (k=v;k2=v2), host_key, ssh_host, ssh_user, longhorn.")]
+    #[command(
+        after_help = "Example:\n  n3x-inventory import-csv examples/csv/hosts.csv --cluster-name edge-lab --gateway 192.168.10.1 > inventory.yaml\n\nColumns: name, role, address (required); hardware, disk, disk_size, layout, memory, mac,\ninterface, labels (k=v;k2=v2), host_key, ssh_host, ssh_user, longhorn."
+    )]
     ImportCsv {
         /// The CSV file (`-`: standard input).
         file: PathBuf,
@@ -94,7 +98,9 @@ enum Command {
     #[command(after_help = "Example:\n  n3x-inventory schema > schemas/inventory.schema.json")]
     Schema,
     /// Draw the topology: nodes by role, networks and addresses, pools, add-ons.
-    #[command(after_help = "Examples:\n  n3x-inventory graph examples/edge-lab/inventory.yaml --format mermaid\n  n3x-inventory graph inv.yaml --format dot | dot -Tsvg > topology.svg")]
+    #[command(
+        after_help = "Examples:\n  n3x-inventory graph examples/edge-lab/inventory.yaml --format mermaid\n  n3x-inventory graph inv.yaml --format dot | dot -Tsvg > topology.svg"
+    )]
     Graph {
         /// Inventory or Cluster file (`-` or absent: standard input).
         file: Option<PathBuf>,
@@ -155,9 +161,9 @@ fn load(file: Option<&PathBuf>, deny: bool, facts: &[PathBuf]) -> Result<Cluster
     let mut problems = n3x_core::Diagnostics::new();
     for f in facts {
         let fdoc = read_document(Some(f))?;
-        match n3x_core::decode::expect_kind(&fdoc, &["Facts"])
-            .and_then(|_| n3x_core::decode::decode_at(&fdoc, "", &fdoc.value).map_err(|d| n3x_core::Diagnostics(vec![d])))
-        {
+        match n3x_core::decode::expect_kind(&fdoc, &["Facts"]).and_then(|_| {
+            n3x_core::decode::decode_at(&fdoc, "", &fdoc.value).map_err(|d| n3x_core::Diagnostics(vec![d]))
+        }) {
             Ok(x) => facts_docs.push(x),
             Err(d) => problems.extend(d),
         }
@@ -233,10 +239,11 @@ fn run(cli: Cli) -> Result<(), Error> {
             let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("cluster").to_string();
             let cluster_name = cluster_name.unwrap_or(stem);
             let opts = csv_import::ImportOptions {
-                cluster_name: cluster_name
-                    .parse()
-                    .map_err(|e: String| Error::Usage(format!("--cluster-name: {e}")))?,
-                network: network.map(|n| n.parse()).transpose().map_err(|e: String| Error::Usage(format!("--network: {e}")))?,
+                cluster_name: cluster_name.parse().map_err(|e: String| Error::Usage(format!("--cluster-name: {e}")))?,
+                network: network
+                    .map(|n| n.parse())
+                    .transpose()
+                    .map_err(|e: String| Error::Usage(format!("--network: {e}")))?,
                 gateway: gateway
                     .map(|g| g.parse())
                     .transpose()

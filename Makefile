@@ -1,0 +1,55 @@
+# n3x — the two commands a newcomer runs:
+#   make demo   build the tools and run the pipeline on examples/edge-lab into out/
+#   make test   install the real test tools (if missing) and run every test
+# `make check` is the one gate (fmt, clippy, tests, golden diff, shellcheck, Nix parse);
+# CI runs it through .ci/run.
+
+CARGO   ?= cargo
+OUT     ?= out
+BIN     := target/release
+EXAMPLE ?= examples/edge-lab/inventory.yaml
+
+.PHONY: demo build test check fmt clippy lint-scripts nix-parse golden-update bench install-test-tools clean
+
+build:
+	$(CARGO) build --release --workspace --bins
+
+## demo: run the pipeline on examples/edge-lab (needs only the Rust toolchain)
+demo: build
+	BIN=$(BIN) OUT=$(OUT) REPO=$(CURDIR) EXAMPLE=$(EXAMPLE) bash scripts/demo
+
+install-test-tools:
+	bash scripts/install-test-tools
+
+## test: everything the tests need, then every test of the workspace
+test: install-test-tools
+	$(CARGO) test --workspace --all-targets
+
+fmt:
+	$(CARGO) fmt --all -- --check
+
+clippy:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+lint-scripts:
+	shellcheck scripts/install-test-tools scripts/demo scripts/demo.d/*.sh .ci/run
+
+## nix-parse: every hand-written .nix file in the repository parses
+nix-parse:
+	@files=$$(git ls-files '*.nix'); \
+	if [ -n "$$files" ]; then nix-instantiate --parse $$files >/dev/null; fi
+
+## check: the one gate, identical locally and in CI
+check: fmt clippy test lint-scripts nix-parse
+	git diff --exit-code -- . ':(exclude)Cargo.lock'
+
+## golden-update: regenerate golden files and the committed JSON Schema (review the diff!)
+golden-update:
+	N3X_UPDATE_GOLDEN=1 $(CARGO) test --workspace --all-targets
+	git status --short
+
+bench:
+	$(CARGO) bench --workspace
+
+clean:
+	rm -rf $(OUT)
