@@ -77,7 +77,11 @@ pub fn run(tool: &str, body: impl FnOnce() -> Result<(), Error>) -> ExitCode {
             eprintln!(
                 "{tool}: rejected: {errors} error{}{}",
                 if errors == 1 { "" } else { "s" },
-                if warnings > 0 { format!(", {warnings} warning{}", if warnings == 1 { "" } else { "s" }) } else { String::new() }
+                if warnings > 0 {
+                    format!(", {warnings} warning{}", if warnings == 1 { "" } else { "s" })
+                } else {
+                    String::new()
+                }
             );
             ExitCode::from(1)
         }

@@ -54,21 +54,12 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// An error at a field path.
     pub fn error(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            severity: Severity::Error,
-            location: None,
-            path: path.into(),
-            message: message.into(),
-            help: None,
-        }
+        Self { severity: Severity::Error, location: None, path: path.into(), message: message.into(), help: None }
     }
 
     /// A warning at a field path.
     pub fn warning(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            severity: Severity::Warning,
-            ..Self::error(path, message)
-        }
+        Self { severity: Severity::Warning, ..Self::error(path, message) }
     }
 
     /// Adds a hint telling the user what to do.
@@ -191,21 +182,17 @@ mod tests {
 
     #[test]
     fn suggests_near_miss() {
-        assert_eq!(
-            did_you_mean("mountpoints", ["mountpoint", "device"]).as_deref(),
-            Some("mountpoint")
-        );
+        assert_eq!(did_you_mean("mountpoints", ["mountpoint", "device"]).as_deref(), Some("mountpoint"));
         assert_eq!(did_you_mean("zzz", ["mountpoint", "device"]), None);
     }
 
     #[test]
     fn display_has_all_parts() {
-        let d = Diagnostic::error("nodes[2].disk.size", "bad size")
-            .with_help("write 512GB")
-            .at(Some(Location { file: "inv.yaml".into(), line: 3, column: 7 }));
-        assert_eq!(
-            d.to_string(),
-            "error: inv.yaml:3:7: nodes[2].disk.size: bad size\n  help: write 512GB"
-        );
+        let d = Diagnostic::error("nodes[2].disk.size", "bad size").with_help("write 512GB").at(Some(Location {
+            file: "inv.yaml".into(),
+            line: 3,
+            column: 7,
+        }));
+        assert_eq!(d.to_string(), "error: inv.yaml:3:7: nodes[2].disk.size: bad size\n  help: write 512GB");
     }
 }

@@ -26,7 +26,10 @@ pub const API_VERSION: &str = "n3x.dev/v1alpha1";
 /// The whole inventory file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-#[schemars(title = "n3x Inventory", description = "An n3x edge cluster as a person describes it. Normalize it with `n3x-inventory normalize`.")]
+#[schemars(
+    title = "n3x Inventory",
+    description = "An n3x edge cluster as a person describes it. Normalize it with `n3x-inventory normalize`."
+)]
 pub struct Inventory {
     /// Always `n3x.dev/v1alpha1`.
     #[schemars(extend("const" = "n3x.dev/v1alpha1"))]

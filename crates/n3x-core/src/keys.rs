@@ -129,8 +129,7 @@ impl FromStr for AgeRecipient {
                 truncate(s)
             ));
         }
-        let (hrp, data) = bech32::decode(s)
-            .map_err(|e| format!("invalid age recipient \"{}\": {e}", truncate(s)))?;
+        let (hrp, data) = bech32::decode(s).map_err(|e| format!("invalid age recipient \"{}\": {e}", truncate(s)))?;
         if hrp.as_str() != "age" || data.len() != 32 {
             return Err(format!("invalid age recipient \"{}\": not a 32-byte X25519 key", truncate(s)));
         }

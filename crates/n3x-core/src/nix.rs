@@ -124,8 +124,24 @@ impl Attrs {
         self
     }
     /// Adds `name = value;` with a `# comment` line above it.
-    pub fn set_commented(&mut self, name: impl Into<String>, value: impl Into<Nix>, comment: impl Into<String>) -> &mut Self {
+    pub fn set_commented(
+        &mut self,
+        name: impl Into<String>,
+        value: impl Into<Nix>,
+        comment: impl Into<String>,
+    ) -> &mut Self {
         self.0.push(Entry { path: vec![name.into()], value: value.into(), comment: Some(comment.into()) });
+        self
+    }
+    /// Adds `a.b.c = value;` with a `# comment` line above it.
+    pub fn set_path_commented(
+        &mut self,
+        path: &[&str],
+        value: impl Into<Nix>,
+        comment: impl Into<String>,
+    ) -> &mut Self {
+        let path = path.iter().map(|s| s.to_string()).collect();
+        self.0.push(Entry { path, value: value.into(), comment: Some(comment.into()) });
         self
     }
     /// Builder form of [`Attrs::set`].

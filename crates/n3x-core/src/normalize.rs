@@ -193,8 +193,11 @@ pub fn normalize(inv: &Inventory, facts: &[Facts]) -> Result<(Cluster, Diagnosti
     for (i, f) in facts.iter().enumerate() {
         if !inv.nodes.iter().any(|n| n.name == f.node) {
             diags.push(
-                Diagnostic::error(format!("facts[{i}].node"), format!("facts are for node \"{}\", which is not in the inventory", f.node))
-                    .with_help("probe a node that the inventory lists, or add the node"),
+                Diagnostic::error(
+                    format!("facts[{i}].node"),
+                    format!("facts are for node \"{}\", which is not in the inventory", f.node),
+                )
+                .with_help("probe a node that the inventory lists, or add the node"),
             );
         }
     }
@@ -203,14 +206,14 @@ pub fn normalize(inv: &Inventory, facts: &[Facts]) -> Result<(Cluster, Diagnosti
     }
 
     let first_server = inv.nodes.iter().find(|n| n.role == Role::Server);
-    let api_address = inv
-        .k3s
-        .api_address
-        .or_else(|| first_server.and_then(|s| s.addresses.get("cluster").copied()));
+    let api_address = inv.k3s.api_address.or_else(|| first_server.and_then(|s| s.addresses.get("cluster").copied()));
     let Some(api_address) = api_address else {
         diags.push(
-            Diagnostic::error("k3s.apiAddress", "cannot derive the API address: the first server has no cluster address")
-                .with_help("set k3s.apiAddress, or give the first server a static addresses.cluster"),
+            Diagnostic::error(
+                "k3s.apiAddress",
+                "cannot derive the API address: the first server has no cluster address",
+            )
+            .with_help("set k3s.apiAddress, or give the first server a static addresses.cluster"),
         );
         return Err(diags);
     };
@@ -223,8 +226,7 @@ pub fn normalize(inv: &Inventory, facts: &[Facts]) -> Result<(Cluster, Diagnosti
     let any_gpu = inv.nodes.iter().any(|n| n.gpu.unwrap_or(n.hardware.has_gpu()));
     let mut addons = inv.addons.clone();
     addons.kyverno.enabled = Some(addons.kyverno.enabled.unwrap_or(addons.longhorn.enabled));
-    addons.longhorn.replicas =
-        Some(addons.longhorn.replicas.unwrap_or(DEFAULT_REPLICAS.min(storage_nodes.max(1))));
+    addons.longhorn.replicas = Some(addons.longhorn.replicas.unwrap_or(DEFAULT_REPLICAS.min(storage_nodes.max(1))));
     if addons.longhorn.data_path.is_none() {
         addons.longhorn.data_path = Some(DEFAULT_LONGHORN_PATH.into());
     }
@@ -282,7 +284,12 @@ pub fn normalize(inv: &Inventory, facts: &[Facts]) -> Result<(Cluster, Diagnosti
             .load_balancer
             .pools
             .iter()
-            .map(|p| Pool { name: p.name.clone(), network: p.network.clone(), addresses: p.addresses.clone(), auto_assign: p.auto_assign })
+            .map(|p| Pool {
+                name: p.name.clone(),
+                network: p.network.clone(),
+                addresses: p.addresses.clone(),
+                auto_assign: p.auto_assign,
+            })
             .collect(),
         addons,
         admins: inv
@@ -333,9 +340,11 @@ fn normalize_node(
     }
     let node_ip = n.addresses.get("cluster").copied();
     let ssh = n.ssh.clone().unwrap_or_default();
-    let host_key = n.host_key.as_ref().map(ToString::to_string).or_else(|| {
-        facts.and_then(|f| f.host_keys.iter().find(|k| k.starts_with("ssh-ed25519 ")).cloned())
-    });
+    let host_key = n
+        .host_key
+        .as_ref()
+        .map(ToString::to_string)
+        .or_else(|| facts.and_then(|f| f.host_keys.iter().find(|k| k.starts_with("ssh-ed25519 ")).cloned()));
     let k3s = n.k3s.clone().unwrap_or_default();
     Node {
         name: n.name.clone(),
@@ -400,7 +409,8 @@ fn normalize_disk(n: &NodeSpec, facts: Option<&Facts>) -> NodeDisk {
 fn normalize_network(n: &NodeSpec, networks: &BTreeMap<String, NetworkSpec>, facts: Option<&Facts>) -> NodeNetwork {
     let intent = &n.network;
     let fact_mac = |name: &str| facts.and_then(|f| f.nics.iter().find(|x| x.name == name)).and_then(|x| x.mac);
-    let mut links: Vec<Link> = intent.nics.iter().map(|nic| Link { name: nic.name.clone(), mac: nic.mac.or(fact_mac(&nic.name)) }).collect();
+    let mut links: Vec<Link> =
+        intent.nics.iter().map(|nic| Link { name: nic.name.clone(), mac: nic.mac.or(fact_mac(&nic.name)) }).collect();
     let mut bonds = Vec::new();
     let primary = if let Some(b) = &intent.bond {
         for m in &b.members {
@@ -479,14 +489,24 @@ fn normalize_network(n: &NodeSpec, networks: &BTreeMap<String, NetworkSpec>, fac
         if let Some(spec) = networks.get("cluster") {
             attachments.insert(
                 0,
-                Attachment { network: "cluster".into(), interface: primary.clone(), address: None, gateway: None, dns: spec.dns.clone(), mtu: spec.mtu },
+                Attachment {
+                    network: "cluster".into(),
+                    interface: primary.clone(),
+                    address: None,
+                    gateway: None,
+                    dns: spec.dns.clone(),
+                    mtu: spec.mtu,
+                },
             );
         }
     }
     let extra_addresses = intent
         .extra_addresses
         .iter()
-        .map(|e| InterfaceAddress { interface: e.interface.clone().unwrap_or_else(|| primary.clone()), address: e.address })
+        .map(|e| InterfaceAddress {
+            interface: e.interface.clone().unwrap_or_else(|| primary.clone()),
+            address: e.address,
+        })
         .collect();
     let routes = intent
         .routes

@@ -38,9 +38,7 @@ impl Document {
         }
         let mut diags = Diagnostics::new();
         for (path, (line, col), msg) in builder.problems {
-            diags.push(
-                Diagnostic::error(path, msg).at(Some(Location { file: file.to_string(), line, column: col })),
-            );
+            diags.push(Diagnostic::error(path, msg).at(Some(Location { file: file.to_string(), line, column: col })));
         }
         if builder.documents.len() > 1 {
             diags.push(
@@ -154,11 +152,7 @@ impl MarkedEventReceiver for Builder {
                     let key_path = join_key(&path, &text);
                     if let Some(Frame::Map { map, pending_key, .. }) = self.stack.last_mut() {
                         if map.contains_key(&text) {
-                            self.problems.push((
-                                key_path.clone(),
-                                pos,
-                                format!("duplicate key \"{text}\""),
-                            ));
+                            self.problems.push((key_path.clone(), pos, format!("duplicate key \"{text}\"")));
                         }
                         *pending_key = Some(text);
                     }

@@ -106,8 +106,11 @@ fn nodes(inv: &Inventory, d: &mut Diagnostics) {
     for (i, n) in inv.nodes.iter().enumerate() {
         if let Some(first) = names.insert(n.name.as_str(), i) {
             d.push(
-                Diagnostic::error(node_path(i, "name"), format!("duplicate node name \"{}\" (also nodes[{first}])", n.name))
-                    .with_help("node names become host names and must be unique"),
+                Diagnostic::error(
+                    node_path(i, "name"),
+                    format!("duplicate node name \"{}\" (also nodes[{first}])", n.name),
+                )
+                .with_help("node names become host names and must be unique"),
             );
             names.insert(n.name.as_str(), first);
         }
@@ -168,7 +171,10 @@ fn node_network(inv: &Inventory, i: usize, n: &NodeSpec, d: &mut Diagnostics) {
     if let Some(b) = &net.bond {
         let path = node_path(i, "network.bond");
         if b.members.is_empty() {
-            d.push(Diagnostic::error(format!("{path}.members"), "a bond needs member NICs").with_help("list at least two NIC names"));
+            d.push(
+                Diagnostic::error(format!("{path}.members"), "a bond needs member NICs")
+                    .with_help("list at least two NIC names"),
+            );
         } else if b.members.len() == 1 {
             d.push(Diagnostic::warning(format!("{path}.members"), "a bond with one member gives no redundancy"));
         }
@@ -180,7 +186,10 @@ fn node_network(inv: &Inventory, i: usize, n: &NodeSpec, d: &mut Diagnostics) {
         }
         if let Some(p) = &b.primary {
             if !b.members.contains(p) {
-                d.push(Diagnostic::error(format!("{path}.primary"), format!("primary \"{p}\" is not a member of the bond")));
+                d.push(Diagnostic::error(
+                    format!("{path}.primary"),
+                    format!("primary \"{p}\" is not a member of the bond"),
+                ));
             }
         }
         if b.mode == crate::model::BondMode::Lacp {
@@ -223,14 +232,17 @@ fn node_misc(i: usize, n: &NodeSpec, d: &mut Diagnostics) {
     for (k, v) in &n.labels {
         let name = k.rsplit('/').next().unwrap_or(k);
         let good = |s: &str, max: usize| {
-            s.len() <= max && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            s.len() <= max
+                && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
                 && s.chars().next().is_none_or(|c| c.is_ascii_alphanumeric())
                 && s.chars().last().is_none_or(|c| c.is_ascii_alphanumeric())
         };
         if name.is_empty() || !good(name, 63) || !good(v, 63) {
             d.push(
                 Diagnostic::error(node_path(i, &format!("labels.{k}")), format!("invalid Kubernetes label {k}={v}"))
-                    .with_help("names and values: up to 63 letters, digits, '-', '_', '.', starting and ending alphanumeric"),
+                    .with_help(
+                        "names and values: up to 63 letters, digits, '-', '_', '.', starting and ending alphanumeric",
+                    ),
             );
         }
     }
@@ -292,8 +304,11 @@ fn k3s(inv: &Inventory, d: &mut Diagnostics) {
         for (name, net) in &inv.networks {
             if cidr.overlaps(&net.cidr) {
                 d.push(
-                    Diagnostic::error(format!("k3s.{field}"), format!("{cidr} overlaps host network \"{name}\" ({})", net.cidr))
-                        .with_help("pods and services need address space no host network uses"),
+                    Diagnostic::error(
+                        format!("k3s.{field}"),
+                        format!("{cidr} overlaps host network \"{name}\" ({})", net.cidr),
+                    )
+                    .with_help("pods and services need address space no host network uses"),
                 );
             }
         }
@@ -301,13 +316,19 @@ fn k3s(inv: &Inventory, d: &mut Diagnostics) {
     if let Some(api) = k.api_address {
         if let Some(net) = inv.networks.get("cluster") {
             if !net.cidr.contains(&api) {
-                d.push(Diagnostic::warning("k3s.apiAddress", format!("API address {api} is outside the cluster network {}", net.cidr)));
+                d.push(Diagnostic::warning(
+                    "k3s.apiAddress",
+                    format!("API address {api} is outside the cluster network {}", net.cidr),
+                ));
             }
         }
         let is_server_ip = inv.nodes.iter().any(|n| n.role == Role::Server && n.addresses.values().any(|a| *a == api));
         let clash = inv.nodes.iter().find(|n| n.role == Role::Agent && n.addresses.values().any(|a| *a == api));
         if let (false, Some(n)) = (is_server_ip, clash) {
-            d.push(Diagnostic::error("k3s.apiAddress", format!("API address {api} is the address of agent \"{}\"", n.name)));
+            d.push(Diagnostic::error(
+                "k3s.apiAddress",
+                format!("API address {api} is the address of agent \"{}\"", n.name),
+            ));
         }
     }
 }
@@ -332,11 +353,17 @@ fn pools(inv: &Inventory, d: &mut Diagnostics) {
             if let Some(net) = net {
                 if !net.cidr.contains(&r.start) || !net.cidr.contains(&r.end) {
                     d.push(
-                        Diagnostic::error(rpath.clone(), format!("range {r} is not inside network \"{}\" ({})", p.network, net.cidr))
-                            .with_help("pool addresses must be on the network MetalLB announces them on"),
+                        Diagnostic::error(
+                            rpath.clone(),
+                            format!("range {r} is not inside network \"{}\" ({})", p.network, net.cidr),
+                        )
+                        .with_help("pool addresses must be on the network MetalLB announces them on"),
                     );
                 } else if is_reserved(&net.cidr, &r.start).is_some() || is_reserved(&net.cidr, &r.end).is_some() {
-                    d.push(Diagnostic::error(rpath.clone(), format!("range {r} includes the network or broadcast address of {}", net.cidr)));
+                    d.push(Diagnostic::error(
+                        rpath.clone(),
+                        format!("range {r} includes the network or broadcast address of {}", net.cidr),
+                    ));
                 }
                 if let Some(gw) = net.gateway {
                     if r.contains(&gw) {
@@ -348,8 +375,11 @@ fn pools(inv: &Inventory, d: &mut Diagnostics) {
                 for ip in n.addresses.values() {
                     if r.contains(ip) {
                         d.push(
-                            Diagnostic::error(rpath.clone(), format!("range {r} contains {ip}, the address of node \"{}\"", n.name))
-                                .with_help("keep load-balancer pools clear of node addresses"),
+                            Diagnostic::error(
+                                rpath.clone(),
+                                format!("range {r} contains {ip}, the address of node \"{}\"", n.name),
+                            )
+                            .with_help("keep load-balancer pools clear of node addresses"),
                         );
                     }
                 }
@@ -432,7 +462,10 @@ fn addons(inv: &Inventory, d: &mut Diagnostics) {
     if a.cert_manager.enabled {
         if let crate::inventory::Issuer::Acme { email, .. } = &a.cert_manager.issuer {
             if !email.contains('@') {
-                d.push(Diagnostic::error("addons.certManager.issuer.email", format!("\"{email}\" is not an e-mail address")));
+                d.push(Diagnostic::error(
+                    "addons.certManager.issuer.email",
+                    format!("\"{email}\" is not an e-mail address"),
+                ));
             }
         }
     }

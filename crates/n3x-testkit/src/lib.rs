@@ -36,7 +36,8 @@ pub const NETPLAN_GENERATE: Tool = Tool {
     extra: &["/usr/lib/netplan/generate", "/lib/netplan/generate"],
 };
 /// check-jsonschema (PyPI check-jsonschema).
-pub const CHECK_JSONSCHEMA: Tool = Tool { name: "check-jsonschema", package: "PyPI package check-jsonschema", extra: &[] };
+pub const CHECK_JSONSCHEMA: Tool =
+    Tool { name: "check-jsonschema", package: "PyPI package check-jsonschema", extra: &[] };
 
 /// Finds a tool, or decides what a test must do without it.
 ///
@@ -119,7 +120,12 @@ pub fn validate_manifests() -> Option<PathBuf> {
 /// Runs `nix-instantiate --parse` on a file; panics with nix's message on failure.
 pub fn nix_parse(nix: &Path, file: &Path) {
     let out = Command::new(nix).arg("--parse").arg(file).output().expect("run nix-instantiate");
-    assert!(out.status.success(), "nix-instantiate --parse {} failed:\n{}", file.display(), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "nix-instantiate --parse {} failed:\n{}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Evaluates a Nix file to JSON with `nix-instantiate --eval --strict --json`.
@@ -134,6 +140,11 @@ pub fn nix_eval_json(nix: &Path, file: &Path) -> serde_json::Value {
         .env("NIX_STATE_DIR", std::env::temp_dir().join("n3x-nix-state"))
         .output()
         .expect("run nix-instantiate");
-    assert!(out.status.success(), "nix-instantiate --eval {} failed:\n{}", file.display(), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "nix-instantiate --eval {} failed:\n{}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("nix-instantiate printed JSON")
 }

@@ -21,7 +21,12 @@ impl FromStr for NodeName {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
         let alnum = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-        if s.is_empty() || s.len() > 63 || !s.chars().all(ok_char) || !alnum(s.chars().next()) || !alnum(s.chars().last()) {
+        if s.is_empty()
+            || s.len() > 63
+            || !s.chars().all(ok_char)
+            || !alnum(s.chars().next())
+            || !alnum(s.chars().last())
+        {
             let hint = s.to_ascii_lowercase().replace(|c: char| !(c.is_ascii_alphanumeric() || c == '-'), "-");
             return Err(format!(
                 "invalid node name \"{s}\": a node name is an RFC 1123 host label (1-63 lowercase letters, digits and '-', starting and ending with a letter or digit), e.g. \"{}\"",

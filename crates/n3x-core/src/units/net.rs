@@ -37,14 +37,11 @@ impl Cidr {
 impl FromStr for Cidr {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let net: IpNet = s
-            .parse()
-            .map_err(|_| format!("invalid CIDR \"{s}\": expected an address and prefix length such as 192.168.10.0/24"))?;
+        let net: IpNet = s.parse().map_err(|_| {
+            format!("invalid CIDR \"{s}\": expected an address and prefix length such as 192.168.10.0/24")
+        })?;
         if net.network() != net.addr() {
-            return Err(format!(
-                "invalid CIDR \"{s}\": host bits are set; the network is {}",
-                net.trunc()
-            ));
+            return Err(format!("invalid CIDR \"{s}\": host bits are set; the network is {}", net.trunc()));
         }
         Ok(Cidr(net))
     }
@@ -98,7 +95,9 @@ impl IpRange {
 impl FromStr for IpRange {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || format!("invalid address range \"{s}\": expected FIRST-LAST (192.168.10.200-192.168.10.220), a CIDR or one address");
+        let bad = || {
+            format!("invalid address range \"{s}\": expected FIRST-LAST (192.168.10.200-192.168.10.220), a CIDR or one address")
+        };
         if let Some((a, b)) = s.split_once('-') {
             let start: IpAddr = a.trim().parse().map_err(|_| bad())?;
             let end: IpAddr = b.trim().parse().map_err(|_| bad())?;
@@ -106,7 +105,9 @@ impl FromStr for IpRange {
                 return Err(format!("invalid address range \"{s}\": mixes IPv4 and IPv6"));
             }
             if start > end {
-                return Err(format!("invalid address range \"{s}\": the first address is after the last; write {end}-{start}"));
+                return Err(format!(
+                    "invalid address range \"{s}\": the first address is after the last; write {end}-{start}"
+                ));
             }
             return Ok(IpRange { start, end });
         }

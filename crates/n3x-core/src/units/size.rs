@@ -76,8 +76,7 @@ impl FromStr for ByteSize {
         let bytes = if let Some((int, frac)) = num.split_once('.') {
             let int: u64 = int.parse().map_err(|_| bad())?;
             let frac_val: f64 = format!("0.{frac}").parse().map_err(|_| bad())?;
-            int.checked_mul(factor)
-                .and_then(|b| b.checked_add((frac_val * factor as f64).round() as u64))
+            int.checked_mul(factor).and_then(|b| b.checked_add((frac_val * factor as f64).round() as u64))
         } else {
             num.parse::<u64>().ok().and_then(|n| n.checked_mul(factor))
         };
