@@ -19,6 +19,7 @@ pub mod inventory;
 pub mod io;
 pub mod keys;
 pub mod model;
+pub mod networkplan;
 pub mod nix;
 pub mod normalize;
 pub mod source;

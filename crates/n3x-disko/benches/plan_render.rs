@@ -1,0 +1,2 @@
+//! Planning + rendering 1,000 nodes (placeholder until the bench lands).
+fn main() {}

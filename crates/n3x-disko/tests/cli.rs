@@ -1,0 +1,283 @@
+//! The binary from the outside: subcommands, exit codes, messages, and that rejected
+//! input writes no file.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn bin() -> Command {
+    Command::cargo_bin("n3x-disko").unwrap()
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn edge_lab() -> PathBuf {
+    repo().join("examples/edge-lab/inventory.yaml")
+}
+
+const SPEC: &str = "apiVersion: n3x.dev/v1alpha1\nkind: DiskSpec\nname: n1\ndevice: /dev/disk/by-id/nvme-X_1\nsize: 512GB\nmemory: 16GiB\n";
+
+fn with(extra: &str) -> String {
+    format!("{SPEC}{extra}")
+}
+
+/// Runs a bad spec through `render --out DIR` and `plan -o FILE`: exit 1, the message
+/// on stderr, and nothing written.
+fn rejected(spec: &str, messages: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("spec.yaml");
+    std::fs::write(&input, spec).unwrap();
+    let out = dir.path().join("out");
+    let mut a = bin().args(["render"]).arg(&input).arg("--out").arg(&out).assert().code(1);
+    for m in messages {
+        a = a.stderr(predicate::str::contains(*m));
+    }
+    assert!(!out.exists(), "render wrote {} for a rejected input", out.display());
+    let plan_out = dir.path().join("plan.json");
+    bin().args(["plan"]).arg(&input).arg("-o").arg(&plan_out).assert().code(1);
+    assert!(!plan_out.exists(), "plan wrote a file for a rejected input");
+    let shown = bin().args(["show"]).arg(&input).assert().code(1);
+    assert!(shown.get_output().stdout.is_empty());
+}
+
+#[test]
+fn too_small_disk_lists_the_numbers() {
+    rejected(
+        &with("layout: standard\n").replace("512GB", "20GB"),
+        &[
+            "spec.yaml:5:1: size: disk /dev/disk/by-id/nvme-X_1 is too small for layout standard",
+            "20GB (18.6GiB usable after GPT and alignment)",
+            "ESP 512MiB + / 2GiB + /nix 10GiB + /var 3GiB + /tmp 1GiB + swap 1GiB + /var/lib/longhorn 10GiB (longhornMinSize)",
+            "help: use a disk of at least",
+        ],
+    );
+}
+
+#[test]
+fn unknown_layout_suggests() {
+    rejected(
+        &with("layout: standrd\n"),
+        &["spec.yaml:7:1: layout: unknown value \"standrd\"", "did you mean \"standard\"?"],
+    );
+}
+
+#[test]
+fn bad_size_is_located() {
+    rejected(&SPEC.replace("512GB", "512XB"), &["spec.yaml:5:1: size:", "unknown unit \"XB\""]);
+}
+
+#[test]
+fn missing_device() {
+    rejected(&SPEC.replace("device: /dev/disk/by-id/nvme-X_1\n", ""), &["missing required field \"device\""]);
+    rejected(&SPEC.replace("/dev/disk/by-id/nvme-X_1", "\"\""), &["device: the system disk device is missing"]);
+}
+
+#[test]
+fn duplicate_mount_point() {
+    rejected(&with("longhornPath: /nix\n"), &["spec.yaml:7:1: longhornPath: duplicate mount point /nix"]);
+}
+
+#[test]
+fn esp_on_a_pi_and_missing_esp_on_efi() {
+    rejected(
+        &with("layout: standard\nboot: rpi-firmware\n"),
+        &["layout: layout standard puts an EFI system partition on a Raspberry Pi"],
+    );
+    rejected(
+        &with("layout: sdcard\nboot: efi\n"),
+        &["layout: layout sdcard has no EFI system partition", "missing ESP"],
+    );
+}
+
+#[test]
+fn luks_needs_a_key_path() {
+    rejected(&with("layout: luks\n"), &["encryption: layout luks needs a key source"]);
+    rejected(
+        &with("layout: luks\nencryption: {keyFile: disk.key}\n"),
+        &["keyFile \"disk.key\" is not an absolute path"],
+    );
+    rejected(
+        &with("layout: luks\nencryption: {keyFile: /a, passwordFile: /b}\n"),
+        &["encryption sets both keyFile and passwordFile"],
+    );
+}
+
+#[test]
+fn wrong_kind_is_named() {
+    rejected(
+        "apiVersion: n3x.dev/v1alpha1\nkind: NetworkPlan\n",
+        &["expected kind Cluster or Inventory or DiskSpec or DiskPlan, got NetworkPlan"],
+    );
+}
+
+#[test]
+fn edited_plan_with_duplicate_mount_point_is_rejected() {
+    let out = bin().arg("plan").write_stdin(SPEC).assert().success().get_output().stdout.clone();
+    let text = String::from_utf8(out).unwrap().replace("\"mountpoint\": \"/nix\"", "\"mountpoint\": \"/var\"");
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("o");
+    bin()
+        .args(["render", "-", "--out"])
+        .arg(&out_dir)
+        .write_stdin(text)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("duplicate mount point /var"));
+    assert!(!out_dir.exists());
+}
+
+#[test]
+fn bare_device_warns_and_deny_warnings_rejects() {
+    let spec = SPEC.replace("/dev/disk/by-id/nvme-X_1", "/dev/sda");
+    bin()
+        .args(["plan"])
+        .write_stdin(spec.clone())
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("warning: <stdin>:4:1: device: /dev/sda is a bare /dev/sdX name"))
+        .stderr(predicate::str::contains("by-id"));
+    bin().args(["plan", "--deny-warnings"]).write_stdin(spec).assert().code(1);
+    bin()
+        .args(["plan"])
+        .write_stdin(SPEC.replace("/dev/disk/by-id/nvme-X_1", "/dev/nvme0n1"))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("bare /dev/nvmeXnY"));
+}
+
+#[test]
+fn standard_512gb_16gib_numbers() {
+    let out = bin().arg("plan").write_stdin(SPEC).assert().success().get_output().stdout.clone();
+    let plan: n3x_core::diskplan::DiskPlan = serde_json::from_slice(&out).unwrap();
+    let d = &plan.nodes[0].disks[0];
+    let got: Vec<(&str, u64, u64)> = d.partitions.iter().map(|p| (p.name.as_str(), p.start, p.size)).collect();
+    const MIB: u64 = 1 << 20;
+    const GIB: u64 = 1 << 30;
+    assert_eq!(
+        got,
+        vec![
+            ("ESP", MIB, GIB),
+            ("root", MIB + GIB, 4 * GIB),
+            ("nix", MIB + 5 * GIB, 30 * GIB),
+            ("var", MIB + 35 * GIB, 10 * GIB),
+            ("tmp", MIB + 45 * GIB, 4 * GIB),
+            ("swap", MIB + 49 * GIB, 16 * GIB),
+            // 512e9 bytes: the backup GPT takes the last 33 sectors, the end aligns down to 488281 MiB.
+            ("longhorn", MIB + 65 * GIB, 488_281 * MIB - (MIB + 65 * GIB)),
+        ]
+    );
+    assert_eq!(d.partitions[6].size, 442_205_470_720);
+    assert_eq!(d.free, 512_000_000_000 - 488_280 * MIB);
+    assert!(plan.nodes[0].shrunk.is_empty());
+}
+
+#[test]
+fn render_single_node_to_stdout_and_many_need_out() {
+    bin()
+        .arg("render")
+        .write_stdin(SPEC)
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(
+            "# disko layout for node n1 (layout standard), generated by `n3x-disko render` from <stdin>.",
+        ))
+        .stdout(predicate::str::contains("disko.devices = {"));
+    bin()
+        .arg("render")
+        .arg(edge_lab())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("the input has 5 nodes; pass --out DIR"));
+}
+
+#[test]
+fn unknown_node_lists_the_nodes() {
+    bin().args(["plan", "--node", "nope"]).arg(edge_lab()).assert().code(1).stderr(predicate::str::contains(
+        "no node named \"nope\" in the input; nodes are: n100-1, n100-2, n100-3, jetson-1, rpi-1",
+    ));
+}
+
+#[test]
+fn edge_lab_renders_every_node_and_evaluates() {
+    let dir = tempfile::tempdir().unwrap();
+    bin().arg("render").arg(edge_lab()).arg("--out").arg(dir.path()).assert().success();
+    let plan_out = bin().arg("plan").arg(edge_lab()).assert().success().get_output().stdout.clone();
+    let plan: n3x_core::diskplan::DiskPlan = serde_json::from_slice(&plan_out).unwrap();
+    let names: Vec<&str> = plan.nodes.iter().map(|n| n.node.as_str()).collect();
+    assert_eq!(names, ["n100-1", "n100-2", "n100-3", "jetson-1", "rpi-1"]);
+    let Some(nix) = n3x_testkit::require(n3x_testkit::NIX_INSTANTIATE) else {
+        return;
+    };
+    for p in &plan.nodes {
+        let f = dir.path().join(p.node.as_str()).join("disko.nix");
+        n3x_testkit::nix_parse(&nix, &f);
+        common::assert_eval_matches_plan(&n3x_testkit::nix_eval_json(&nix, &f), p);
+        let e = dir.path().join(p.node.as_str()).join("disk-extra.nix");
+        assert_eq!(n3x_testkit::nix_eval_json(&nix, &e), common::expected_extra(p));
+    }
+    // The Pi gets the sdcard layout with a firmware partition and no ESP.
+    let pi = std::fs::read_to_string(dir.path().join("rpi-1/disko.nix")).unwrap();
+    assert!(pi.contains("mountpoint = \"/boot/firmware\";") && !pi.contains("EF00"));
+}
+
+#[test]
+fn show_has_bars_and_the_warning_line() {
+    bin()
+        .arg("show")
+        .write_stdin(SPEC)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("ALL DATA ON IT IS ERASED"))
+        .stdout(predicate::str::contains("longhorn  65.0GiB"))
+        .stdout(predicate::str::contains("|###################################     |"));
+}
+
+#[test]
+fn json_format_is_the_evaluated_module() {
+    let out =
+        bin().args(["render", "--format", "json"]).write_stdin(SPEC).assert().success().get_output().stdout.clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(v["disko"]["devices"]["disk"]["main"]["content"]["partitions"]["longhorn"]["size"], "100%");
+}
+
+#[test]
+fn layouts_version_help_completions_man() {
+    bin()
+        .arg("layouts")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("standard "))
+        .stdout(predicate::str::contains("btrfs "))
+        .stdout(predicate::str::contains("luks "))
+        .stdout(predicate::str::contains("sdcard "));
+    bin().arg("--version").assert().success().stdout(predicate::str::starts_with("n3x-disko "));
+    for sub in ["plan", "render", "show", "layouts", "completions", "man"] {
+        bin().args([sub, "--help"]).assert().success().stdout(predicate::str::contains("Example: n3x-disko"));
+    }
+    bin().args(["completions", "bash"]).assert().success().stdout(predicate::str::contains("n3x-disko"));
+    bin().arg("man").assert().success().stdout(predicate::str::contains(".TH n3x-disko"));
+    bin().arg("frobnicate").assert().code(2);
+}
+
+#[test]
+fn closed_pipe_is_quiet() {
+    // `| head -c0`: stdout closed before writing; exit 0 and nothing on stderr.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_n3x-disko"))
+        .args(["plan"])
+        .arg(edge_lab())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            drop(c.stdout.take());
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert!(out.status.success() || out.status.code() == Some(0), "{:?}", out.status);
+}

@@ -1,0 +1,266 @@
+//! Cluster-wide network checks over planned nodes: duplicate addresses, addresses
+//! outside their network, gateways off-link, VLAN ids, bond membership, MTUs, LACP,
+//! `--node-ip` versus `--flannel-iface`, storage sharing the cluster link, and
+//! load-balancer pools colliding with node addresses.
+//!
+//! Findings carry field paths (`nodes[2].network...`); the caller fills in positions.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use n3x_core::cluster::Cluster;
+use n3x_core::model::BondMode;
+use n3x_core::networkplan::{InterfaceKind, NodeNetworkPlan};
+use n3x_core::source::join_index;
+use n3x_core::{Diagnostic, Diagnostics};
+
+use crate::plan::{interface_ips, storage_network_name};
+
+fn same_subnet(a: IpAddr, prefix: u8, b: IpAddr) -> bool {
+    ipnet::IpNet::new(a, prefix).is_ok_and(|n| n.contains(&b))
+}
+
+/// Runs every check; `plans[i]` belongs to `cluster.nodes[i]`.
+pub fn check(cluster: &Cluster, plans: &[NodeNetworkPlan]) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    let mut seen: BTreeMap<IpAddr, String> = BTreeMap::new();
+    let storage = storage_network_name(cluster);
+    for (i, (node, plan)) in cluster.nodes.iter().zip(plans).enumerate() {
+        let np = join_index("nodes", i);
+        let name = node.name.as_str();
+        let defs = &plan.interfaces;
+        let iface_path = |id: &str| format!("{np}.network.{id}");
+        // Duplicate addresses across nodes.
+        for d in defs {
+            for (ip, _) in interface_ips(d) {
+                let here = format!("{name}/{}", d.id);
+                if let Some(other) = seen.get(&ip) {
+                    diags.push(
+                        Diagnostic::error(
+                            iface_path(&d.id),
+                            format!("address {ip} on {here} is already used by {other}"),
+                        )
+                        .with_help("give every node its own address"),
+                    );
+                } else {
+                    seen.insert(ip, here);
+                }
+            }
+        }
+        // Each named address inside its network, not the network or broadcast address.
+        for (net, ip) in &node.addresses {
+            let path = format!("{np}.addresses.{net}");
+            let Some(spec) = cluster.networks.get(net) else { continue };
+            let cidr = spec.cidr;
+            if !cidr.contains(ip) {
+                diags.push(
+                    Diagnostic::error(path, format!("{name}: address {ip} is outside network {net} ({cidr})"))
+                        .with_help(format!("pick an address inside {cidr}, or fix networks.{net}.cidr")),
+                );
+            } else if ip.is_ipv4() && cidr.prefix_len() < 31 && (*ip == cidr.network() || *ip == cidr.broadcast()) {
+                let what = if *ip == cidr.network() { "network" } else { "broadcast" };
+                diags.push(
+                    Diagnostic::error(path, format!("{name}: address {ip} is the {what} address of {cidr}"))
+                        .with_help("host addresses exclude the first and last address of an IPv4 network"),
+                );
+            }
+        }
+        for d in defs {
+            let ips = interface_ips(d);
+            let dhcp = d.dhcp4 || d.dhcp6;
+            // Gateways must be on-link.
+            let gws = d.routes.iter().filter(|r| !r.on_link).filter_map(|r| r.via).chain(d.gateway4).chain(d.gateway6);
+            for gw in gws {
+                if !dhcp && !ips.iter().any(|(a, p)| same_subnet(*a, *p, gw)) {
+                    diags.push(
+                        Diagnostic::error(iface_path(&d.id), format!("{name}: gateway {gw} is not on-link for {}", d.id))
+                            .with_help("no address on this interface covers the gateway; fix the address prefix or mark the route on-link"),
+                    );
+                }
+            }
+            if d.kind == InterfaceKind::Vlan && !matches!(d.vlan_id, Some(1..=4094)) {
+                diags.push(
+                    Diagnostic::error(
+                        iface_path(&d.id),
+                        format!("{name}: VLAN id {} of {} is outside 1-4094", d.vlan_id.unwrap_or(0), d.id),
+                    )
+                    .with_help("802.1Q ids 0 and 4095 are reserved"),
+                );
+            }
+            let mtu_of = |id: &str| defs.iter().find(|x| x.id == id).map(|x| x.mtu.unwrap_or(1500));
+            if d.kind == InterfaceKind::Bond {
+                if d.interfaces.len() < 2 {
+                    diags.push(
+                        Diagnostic::warning(
+                            iface_path(&d.id),
+                            format!(
+                                "{name}: bond {} has {} member(s); it gives no redundancy",
+                                d.id,
+                                d.interfaces.len()
+                            ),
+                        )
+                        .with_help("add a second NIC, or use the NIC directly"),
+                    );
+                }
+                for m in &d.interfaces {
+                    let member = defs.iter().find(|x| x.id == *m);
+                    match member {
+                        None => diags.push(
+                            Diagnostic::error(
+                                iface_path(&d.id),
+                                format!("{name}: bond {} member {m} is not a NIC of this node", d.id),
+                            )
+                            .with_help("list it under nics, or fix the member name"),
+                        ),
+                        Some(x) if x.bond.as_deref() != Some(&d.id) => diags.push(
+                            Diagnostic::error(
+                                iface_path(&d.id),
+                                format!(
+                                    "{name}: {m} is a member of bond {} and of {}",
+                                    d.id,
+                                    x.bond.as_deref().or(x.bridge.as_deref()).unwrap_or("another bond")
+                                ),
+                            )
+                            .with_help("a NIC can be in one bond only"),
+                        ),
+                        _ => {}
+                    }
+                    if d.interfaces.iter().filter(|x| *x == m).count() > 1 {
+                        diags.push(Diagnostic::error(
+                            iface_path(&d.id),
+                            format!("{name}: {m} is listed twice in bond {}", d.id),
+                        ));
+                    }
+                    if let (Some(mtu), Some(mm)) = (d.mtu, mtu_of(m)) {
+                        if mtu > mm {
+                            diags.push(
+                                Diagnostic::error(
+                                    iface_path(&d.id),
+                                    format!("{name}: bond {} MTU {mtu} is larger than member {m}'s {mm}", d.id),
+                                )
+                                .with_help(format!("set the same MTU on {m}")),
+                            );
+                        }
+                    }
+                }
+                if d.bond_parameters.as_ref().and_then(|p| p.mode) == Some(BondMode::Lacp) {
+                    diags.push(
+                        Diagnostic::warning(iface_path(&d.id), format!("{name}: bond {} uses 802.3ad (LACP)", d.id))
+                            .with_help(format!("the switch ports of {} must be configured as one LACP group, or the node goes off the network", d.interfaces.join(", "))),
+                    );
+                }
+            }
+            if let (Some(link), Some(mtu)) = (&d.vlan_link, d.mtu) {
+                if let Some(pm) = mtu_of(link) {
+                    if mtu > pm {
+                        diags.push(
+                            Diagnostic::error(
+                                iface_path(&d.id),
+                                format!("{name}: VLAN {} MTU {mtu} is larger than its link {link}'s {pm}", d.id),
+                            )
+                            .with_help(format!("raise the MTU of {link} to at least {mtu}")),
+                        );
+                    }
+                }
+            }
+            if d.kind == InterfaceKind::Vlan {
+                if let Some(link) = &d.vlan_link {
+                    if !defs.iter().any(|x| x.id == *link) {
+                        diags.push(Diagnostic::error(
+                            iface_path(&d.id),
+                            format!("{name}: VLAN {} rides on {link}, which is not defined", d.id),
+                        ));
+                    }
+                }
+            }
+        }
+        // Attachments must name a real interface.
+        for (j, a) in node.network.attachments.iter().enumerate() {
+            if node.network.netplan.is_none() && !defs.iter().any(|d| d.id == a.interface) {
+                diags.push(
+                    Diagnostic::error(
+                        format!("{np}.network.attachments[{j}]"),
+                        format!(
+                            "{name}: network {} is attached to {}, which is not an interface of the node",
+                            a.network, a.interface
+                        ),
+                    )
+                    .with_help("attach it to a NIC, bond or VLAN of this node"),
+                );
+            }
+        }
+        // --node-ip must sit on the interface flannel uses.
+        if let (Some(ip), Some(iface)) = (plan.k3s.node_ip, plan.k3s.flannel_iface.as_deref()) {
+            let on = defs
+                .iter()
+                .filter(|d| d.ifname() == Some(iface))
+                .any(|d| interface_ips(d).iter().any(|(a, _)| *a == ip));
+            if !on {
+                diags.push(
+                    Diagnostic::error(format!("{np}.network"), format!("{name}: --node-ip {ip} is not an address of --flannel-iface {iface}"))
+                        .with_help("k3s would send pod traffic out of the wrong interface; put the cluster address on the interface that carries the cluster network"),
+                );
+            }
+            if let Some(d) = defs.iter().find(|d| d.ifname() == Some(iface)) {
+                if d.bond.is_some() || d.bridge.is_some() {
+                    diags.push(
+                        Diagnostic::error(
+                            format!("{np}.network"),
+                            format!(
+                                "{name}: --flannel-iface {iface} is a member of {}",
+                                d.bond.as_deref().or(d.bridge.as_deref()).unwrap_or("a bond")
+                            ),
+                        )
+                        .with_help("flannel must use the bond, bridge or VLAN itself"),
+                    );
+                }
+            }
+        }
+        // Storage sharing the cluster interface without a VLAN.
+        if let (Some(s), Some(c)) = (plan.storage_interface.as_deref(), plan.k3s.flannel_iface.as_deref()) {
+            if s == c {
+                diags.push(
+                    Diagnostic::warning(format!("{np}.network"), format!("{name}: network {storage} shares interface {s} with the cluster network without a VLAN"))
+                        .with_help("Longhorn replication will compete with pod traffic; tag the storage network with a VLAN or give it its own NIC"),
+                );
+            }
+        }
+    }
+    // Load-balancer pools must not hold node addresses.
+    for (p, pool) in cluster.pools.iter().enumerate() {
+        for (i, node) in cluster.nodes.iter().enumerate() {
+            for plan_ip in plans
+                .get(i)
+                .map(|pl| pl.interfaces.iter().flat_map(interface_ips).map(|(ip, _)| ip).collect::<Vec<_>>())
+                .unwrap_or_default()
+                .into_iter()
+                .chain(node.addresses.values().copied())
+            {
+                if let Some(r) = pool.addresses.iter().find(|r| r.contains(&plan_ip)) {
+                    diags.push(
+                        Diagnostic::error(
+                            format!("{}.addresses", join_index("pools", p)),
+                            format!(
+                                "pool {} range {r} contains {plan_ip}, an address of node {}",
+                                pool.name, node.name
+                            ),
+                        )
+                        .with_help("move the pool range out of the node addresses"),
+                    );
+                    break;
+                }
+            }
+        }
+    }
+    dedup(diags)
+}
+
+fn dedup(d: Diagnostics) -> Diagnostics {
+    let mut out = Diagnostics::new();
+    for x in d.0 {
+        if !out.0.contains(&x) {
+            out.push(x);
+        }
+    }
+    out
+}
