@@ -14,6 +14,7 @@ pub mod cli;
 pub mod cluster;
 pub mod decode;
 pub mod diag;
+pub mod diskplan;
 pub mod facts;
 pub mod inventory;
 pub mod io;
