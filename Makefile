@@ -6,7 +6,7 @@
 
 CARGO   ?= cargo
 OUT     ?= out
-BIN     := target/release
+BIN     := $(or $(CARGO_TARGET_DIR),target)/release
 EXAMPLE ?= examples/edge-lab/inventory.yaml
 
 .PHONY: demo build test check fmt clippy lint-scripts nix-parse golden-update bench install-test-tools clean

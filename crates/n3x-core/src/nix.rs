@@ -272,6 +272,10 @@ fn write_value(out: &mut String, v: &Nix, level: usize) {
     match v {
         Nix::Null => out.push_str("null"),
         Nix::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        // `[ 1 -7 ]` is a subtraction in Nix; a parenthesized negative is valid everywhere.
+        Nix::Int(i) if *i < 0 => {
+            let _ = write!(out, "({i})");
+        }
         Nix::Int(i) => {
             let _ = write!(out, "{i}");
         }

@@ -1,0 +1,96 @@
+//! The Nix printer checked by the real `nix-instantiate`: every rendered value parses
+//! and evaluates to exactly the JSON it was built from, whatever the strings contain.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use n3x_core::nix::{Attrs, Nix, NixFile};
+use serde_json::{json, Value};
+
+/// Builds the Nix value that should evaluate to `v`.
+fn to_nix(v: &Value) -> Nix {
+    match v {
+        Value::Null => Nix::Null,
+        Value::Bool(b) => Nix::Bool(*b),
+        Value::Number(n) => Nix::Int(n.as_i64().unwrap()),
+        Value::String(s) => Nix::Str(s.clone()),
+        Value::Array(a) => Nix::List(a.iter().map(to_nix).collect()),
+        Value::Object(o) => {
+            let mut attrs = Attrs::new();
+            for (k, v) in o {
+                attrs.set(k.clone(), to_nix(v));
+            }
+            Nix::Attrs(attrs)
+        }
+    }
+}
+
+fn tricky_strings() -> Vec<&'static str> {
+    vec![
+        "",
+        "plain",
+        "quote \" backslash \\ dollar $ and ${interpolation} and $${double}",
+        "''two single quotes'' and '''three'''",
+        "tab\there",
+        "line one\nline two",
+        "line one\n  indented two\nthree\n",
+        "  leading spaces on every line\n  second\n",
+        "first line\n\nblank line above\n",
+        "ends without newline\nlast",
+        "trailing spaces   \nnext",
+        "${a}\n''${b}\n",
+        "\nstarts with a newline\n",
+        "cr\r\nlf",
+        "unicode: ü 𝔘 — “quotes”",
+        "key: value\nlist:\n  - a\n  - b\n",
+    ]
+}
+
+#[test]
+fn printed_values_evaluate_to_their_json() {
+    let Some(nix) = n3x_testkit::require(n3x_testkit::NIX_INSTANTIATE) else { return };
+    let strings = tricky_strings();
+    let mut obj = serde_json::Map::new();
+    for (i, s) in strings.iter().enumerate() {
+        obj.insert(format!("s{i}"), json!(s));
+    }
+    let expected = json!({
+        "strings": obj,
+        "odd names": {
+            "10-lan": 1, "bond0.20": 2, "in": 3, "with space": 4, "a\"b": 5, "${x}": 6, "ok-name_1'": 7, "": 8
+        },
+        "lists": {
+            "empty": [], "short": [1, 2, 3], "mixed": [true, null, -7, "x", {"a": []}, [[]]],
+            "long": (0..40).map(|i| format!("item-number-{i}")).collect::<Vec<_>>()
+        },
+        "empty": {},
+        "nested": {"a": {"b": {"c": {"d": "deep"}}}}
+    });
+    let file = NixFile { header: vec!["test".into()], args: None, body: to_nix(&expected) };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("value.nix");
+    std::fs::write(&path, file.render()).unwrap();
+    n3x_testkit::nix_parse(&nix, &path);
+    let got = n3x_testkit::nix_eval_json(&nix, &path);
+    assert_eq!(got, expected, "rendered:\n{}", file.render());
+}
+
+#[test]
+fn module_files_with_paths_and_expressions_evaluate() {
+    let Some(nix) = n3x_testkit::require(n3x_testkit::NIX_INSTANTIATE) else { return };
+    let mut body = Attrs::new();
+    body.set_path(&["services", "k3s", "enable"], true);
+    body.set_commented("port", 6443i64, "why: the API server port");
+    body.set("tokenFile", Nix::Expr("config.tokenPath or \"/run/secrets/token\"".into()));
+    body.set("imports", Nix::List(vec![Nix::Commented("hardware".into(), Box::new(Nix::path("/etc/hosts").unwrap()))]));
+    let file = NixFile { header: vec!["module".into(), String::new()], args: Some(vec!["config".into()]), body: body.into() };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("module.nix");
+    std::fs::write(&path, file.render()).unwrap();
+    n3x_testkit::nix_parse(&nix, &path);
+    let got = n3x_testkit::nix_eval_json(&nix, &path);
+    assert_eq!(got["services"]["k3s"]["enable"], json!(true));
+    assert_eq!(got["port"], json!(6443));
+    assert_eq!(got["tokenFile"], json!("/run/secrets/token"));
+    // A path literal is copied into the store when turned into JSON.
+    assert!(got["imports"][0].as_str().unwrap().ends_with("-hosts"), "{got}");
+}
