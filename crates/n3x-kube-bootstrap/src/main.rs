@@ -1,0 +1,248 @@
+//! The `n3x-kube-bootstrap` command line: arguments, reading, writing, exit codes.
+//! Everything else is in the library.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+
+use n3x_core::cli::{report_warnings, run, Error};
+use n3x_core::cluster::Cluster;
+use n3x_core::io::{input_name, read_document, write_all, write_atomic, write_stdout};
+use n3x_core::Diagnostics;
+use n3x_kube_bootstrap::{bootstrap, components, render_dir, render_nix, render_yaml, Format};
+
+const TOOL: &str = "n3x-kube-bootstrap";
+
+/// The cluster's Kubernetes add-ons (Kyverno, the Longhorn NixOS PATH policy, Longhorn,
+/// Multus, MetalLB, cert-manager, Traefik, NVIDIA, Argo CD) as k3s HelmCharts and
+/// manifests, numbered so that k3s applies them in an order that converges.
+#[derive(Debug, Parser)]
+#[command(name = TOOL, version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Render the add-on manifests of a cluster (a Cluster or Inventory document).
+    #[command(after_help = "Examples:\n  \
+        n3x-kube-bootstrap render examples/edge-lab/inventory.yaml > bootstrap.yaml\n  \
+        n3x-kube-bootstrap render cluster.json --format dir --out /var/lib/rancher/k3s/server/manifests\n  \
+        n3x-kube-bootstrap render examples/edge-lab/inventory.yaml --format nix --out hosts")]
+    Render(RenderArgs),
+    /// List every component with its chart, repository and pinned version.
+    #[command(after_help = "Examples:\n  \
+        n3x-kube-bootstrap components\n  \
+        n3x-kube-bootstrap components examples/edge-lab/inventory.yaml --format json")]
+    Components(ComponentsArgs),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Example:\n  n3x-kube-bootstrap completions bash > /etc/bash_completion.d/n3x-kube-bootstrap"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    #[command(after_help = "Example:\n  n3x-kube-bootstrap man > n3x-kube-bootstrap.1")]
+    Man,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RenderFormat {
+    /// One multi-document YAML stream (standard output, or -o FILE).
+    Yaml,
+    /// NN-name.yaml files for /var/lib/rancher/k3s/server/manifests (needs --out DIR).
+    Dir,
+    /// DIR/<server>/k3s-manifests.nix, a NixOS module per server node (needs --out DIR).
+    Nix,
+}
+
+#[derive(Debug, clap::Args)]
+struct RenderArgs {
+    /// Cluster or Inventory document (YAML or JSON); standard input when absent or `-`.
+    file: Option<PathBuf>,
+    /// Output form.
+    #[arg(long, value_enum, default_value = "yaml")]
+    format: RenderFormat,
+    /// Output folder (for --format dir and nix).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Output file (for --format yaml); standard output when absent.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Treat warnings as errors.
+    #[arg(long)]
+    deny_warnings: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ComponentsFormat {
+    /// A text table.
+    Table,
+    /// JSON.
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+struct ComponentsArgs {
+    /// A Cluster or Inventory document: show its switches and version overrides.
+    file: Option<PathBuf>,
+    /// Output form.
+    #[arg(long, value_enum, default_value = "table")]
+    format: ComponentsFormat,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    run(TOOL, || match cli.command {
+        Command::Render(args) => render(args),
+        Command::Components(args) => list_components(args),
+        Command::Completions { shell } => {
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), TOOL, &mut buf);
+            write_stdout(&buf)
+        }
+        Command::Man => {
+            let mut buf = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut buf)
+                .map_err(|e| Error::Failed(format!("cannot render the man page: {e}")))?;
+            write_stdout(&buf)
+        }
+    })
+}
+
+/// Reads a Cluster or Inventory document and returns the cluster and its warnings.
+fn load(path: Option<&Path>) -> Result<(Cluster, Diagnostics, n3x_core::Document), Error> {
+    let doc = read_document(path)?;
+    n3x_core::decode::expect_kind(&doc, &["Cluster", "Inventory"])?;
+    let (cluster, warnings) = n3x_core::normalize::load_cluster(&doc).map_err(|mut d| {
+        d.locate(&doc);
+        Error::Rejected(d)
+    })?;
+    Ok((cluster, warnings, doc))
+}
+
+fn render(args: RenderArgs) -> Result<(), Error> {
+    let format = match args.format {
+        RenderFormat::Yaml => Format::Yaml,
+        RenderFormat::Dir => Format::Dir,
+        RenderFormat::Nix => Format::Nix,
+    };
+    // Check the arguments before reading anything.
+    match format {
+        Format::Yaml if args.out.is_some() => {
+            return Err(Error::Usage(
+                "--format yaml writes one stream: use -o FILE (or standard output), not --out DIR".into(),
+            ))
+        }
+        Format::Dir | Format::Nix if args.output.is_some() => {
+            return Err(Error::Usage(format!(
+                "--format {} writes several files: use --out DIR, not -o FILE",
+                format.as_str()
+            )))
+        }
+        Format::Dir | Format::Nix if args.out.is_none() => {
+            return Err(Error::Usage(format!("--format {} needs --out DIR", format.as_str())))
+        }
+        _ => {}
+    }
+    let (cluster, mut warnings, doc) = load(args.file.as_deref())?;
+    let input = input_name(args.file.as_deref());
+    let files = match bootstrap(&cluster) {
+        Ok((files, w)) => {
+            warnings.extend(w);
+            files
+        }
+        Err(mut d) => {
+            d.locate(&doc);
+            let mut all = warnings;
+            all.extend(d);
+            return Err(Error::Rejected(all));
+        }
+    };
+    warnings.locate(&doc);
+    report_warnings(TOOL, &warnings, args.deny_warnings)?;
+    // Render everything first, then write.
+    match format {
+        Format::Yaml => {
+            let text = render_yaml(&files, &input).map_err(Error::Failed)?;
+            match &args.output {
+                Some(p) => write_atomic(p, text.as_bytes(), None),
+                None => write_stdout(text.as_bytes()),
+            }
+        }
+        Format::Dir => {
+            let out = render_dir(&files, &input).map_err(Error::Failed)?;
+            write_all(args.out.as_deref().unwrap_or(Path::new(".")), &out)
+        }
+        Format::Nix => {
+            let out = render_nix(&cluster, &files, &input);
+            if out.is_empty() {
+                return Err(Error::Failed(
+                    "the cluster has no server node; k3s applies manifests on servers only".into(),
+                ));
+            }
+            write_all(args.out.as_deref().unwrap_or(Path::new(".")), &out)
+        }
+    }
+}
+
+fn list_components(args: ComponentsArgs) -> Result<(), Error> {
+    let rows: Vec<(components::Component, String, Option<bool>)> = match &args.file {
+        None => components::ALL.iter().map(|c| (*c, c.version.to_string(), None)).collect(),
+        Some(p) => {
+            let (cluster, warnings, _) = load(Some(p))?;
+            report_warnings(TOOL, &warnings, false)?;
+            let a = &cluster.addons;
+            components::ALL
+                .iter()
+                .map(|c| {
+                    let (over, on) = match c.key {
+                        "kyverno" => (&a.kyverno.version, a.kyverno.enabled.unwrap_or(a.longhorn.enabled)),
+                        "longhorn" => (&a.longhorn.version, a.longhorn.enabled),
+                        "multus" => (&a.multus.version, a.multus.enabled),
+                        "metallb" => (&a.metallb.version, a.metallb.enabled),
+                        "certManager" => (&a.cert_manager.version, a.cert_manager.enabled),
+                        "argocd" => (&a.argocd.version, a.argocd.enabled),
+                        "nvidiaDevicePlugin" => {
+                            (&a.nvidia_device_plugin.version, a.nvidia_device_plugin.enabled.unwrap_or(false))
+                        }
+                        _ => (&None, a.traefik.enabled),
+                    };
+                    (*c, over.clone().unwrap_or_else(|| c.version.to_string()), Some(on))
+                })
+                .collect()
+        }
+    };
+    let text = match args.format {
+        ComponentsFormat::Table => components::table(&rows),
+        ComponentsFormat::Json => {
+            let list: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|(c, v, on)| {
+                    let mut obj = serde_json::json!({
+                        "component": c.key, "chart": c.chart, "repo": c.repo, "version": v,
+                        "pinnedVersion": c.version, "namespace": c.namespace, "description": c.description,
+                    });
+                    if let Some(on) = on {
+                        obj["enabled"] = serde_json::Value::Bool(*on);
+                    }
+                    obj
+                })
+                .collect();
+            n3x_core::io::to_json(&list)?
+        }
+    };
+    write_stdout(text.as_bytes())
+}
