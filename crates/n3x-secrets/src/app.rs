@@ -1,0 +1,834 @@
+//! The shell around the pure core: reads files and the environment, finds
+//! `.sops.yaml` and identities, talks to the editor and SSH, writes results
+//! atomically. `main.rs` only parses arguments and calls these functions with the
+//! real seams (OS random generator, system clock, `$EDITOR`).
+
+use std::io::{Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use n3x_core::io::{describe_io, write_atomic, write_stdout};
+use n3x_core::Error;
+use zeroize::Zeroizing;
+
+use crate::config::{self, Config};
+use crate::gofmt::Timestamp;
+use crate::identity::{self, Sources};
+use crate::seams::{Clock, Editor, Rng};
+use crate::sops::{self, CryptRule, Emit, Format, SopsError, SopsFile};
+use crate::tree::{MapItem, Node, Scalar};
+
+fn fail(e: impl std::fmt::Display) -> Error {
+    Error::Failed(e.to_string())
+}
+
+fn sops_err(file: &str) -> impl Fn(SopsError) -> Error + '_ {
+    move |e| Error::Failed(format!("{file}: {e}"))
+}
+
+/// Reads a file as text (secret-bearing callers wrap it in `Zeroizing`).
+pub fn read_file(path: &Path) -> Result<String, Error> {
+    if path.as_os_str() == "-" {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s).map_err(|source| Error::Read { path: "<stdin>".into(), source })?;
+        return Ok(s);
+    }
+    if path.is_dir() {
+        return Err(Error::Failed(format!("cannot read {}: it is a directory; pass a file", path.display())));
+    }
+    std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.display().to_string(), source })
+}
+
+/// The file format from `--input-type` or the extension.
+pub fn format_of(path: &Path, explicit: Option<&str>) -> Result<Format, Error> {
+    if let Some(t) = explicit {
+        return Format::parse(t).ok_or_else(|| Error::Usage(format!("unknown --input-type {t:?}; use yaml or json")));
+    }
+    Format::from_path(&path.display().to_string()).ok_or_else(|| {
+        Error::Failed(format!(
+            "{}: cannot tell the format from the file name; n3x-secrets handles YAML (.yaml, .yml) and JSON (.json): pass --input-type yaml|json",
+            path.display()
+        ))
+    })
+}
+
+// ---------------------------------------------------------------------------
+// .sops.yaml
+
+/// A `.sops.yaml` found or named, with its folder (absolute).
+#[derive(Debug, Clone)]
+pub struct FoundConfig {
+    /// The parsed config.
+    pub config: Config,
+    /// Its folder.
+    pub dir: PathBuf,
+    /// Its path.
+    pub path: PathBuf,
+}
+
+/// `--config`, else `SOPS_CONFIG`, else `.sops.yaml` in the working folder or a parent (§11).
+pub fn find_config(explicit: Option<&Path>) -> Result<Option<FoundConfig>, Error> {
+    let path = match explicit.map(Path::to_path_buf).or_else(|| std::env::var_os("SOPS_CONFIG").map(PathBuf::from)) {
+        Some(p) => Some(p),
+        None => {
+            let mut dir = std::env::current_dir().map_err(|e| fail(format!("cannot read the working folder: {e}")))?;
+            let mut found = None;
+            for _ in 0..100 {
+                let c = dir.join(".sops.yaml");
+                if c.is_file() {
+                    found = Some(c);
+                    break;
+                }
+                if !dir.pop() {
+                    break;
+                }
+            }
+            found
+        }
+    };
+    let Some(path) = path else { return Ok(None) };
+    let text = read_file(&path)?;
+    let cfg = config::parse(&text, &path.display().to_string()).map_err(Error::Failed)?;
+    let abs = std::path::absolute(&path).map_err(|e| fail(format!("{}: {e}", path.display())))?;
+    let dir = abs.parent().map(Path::to_path_buf).unwrap_or_default();
+    let dir = dir.canonicalize().unwrap_or(dir);
+    Ok(Some(FoundConfig { config: cfg, dir, path }))
+}
+
+fn rel_to(dir: &Path, file: &Path) -> String {
+    let abs = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+    let abs = match (abs.parent(), abs.file_name()) {
+        (Some(p), Some(n)) => p.canonicalize().map(|p| p.join(n)).unwrap_or(abs.clone()),
+        _ => abs,
+    };
+    let s = abs.display().to_string();
+    let prefix = format!("{}/", dir.display());
+    s.strip_prefix(&prefix).map(String::from).unwrap_or(s)
+}
+
+/// Recipients and crypt rule for encrypting `file`, as sops picks them.
+pub fn resolve_keys(
+    file: &Path,
+    age_flag: &[String],
+    config_flag: Option<&Path>,
+    rule_flag: Option<CryptRule>,
+    mac_only_flag: bool,
+) -> Result<(sops::EncryptOptions, Option<usize>), Error> {
+    let cfg = find_config(config_flag)?;
+    let mut recipients: Vec<String> =
+        age_flag.iter().flat_map(|a| a.split(',')).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
+    if recipients.is_empty() {
+        if let Ok(env) = std::env::var("SOPS_AGE_RECIPIENTS") {
+            recipients = env.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
+        }
+    }
+    let mut rule = None;
+    let mut mac_only = mac_only_flag;
+    let mut json_indent = None;
+    if let Some(c) = &cfg {
+        let rel = rel_to(&c.dir, file);
+        let r = c.config.rule_for(&rel).ok_or_else(|| {
+            Error::Failed(format!(
+                "{}: no creation rule in {} matches {rel} (sops: \"no matching creation rules found\"); add a rule, or pass --config with another file",
+                file.display(),
+                c.path.display()
+            ))
+        })?;
+        if recipients.is_empty() {
+            recipients = r.age.clone();
+        }
+        rule = r.crypt.clone();
+        mac_only |= r.mac_only_encrypted;
+        json_indent = c.config.json_indent;
+    }
+    if recipients.is_empty() {
+        return Err(Error::Failed(format!(
+            "{}: no recipients: pass --age age1…, or add a .sops.yaml creation rule (n3x-secrets sops-config writes one)",
+            file.display()
+        )));
+    }
+    for r in &recipients {
+        r.parse::<age::x25519::Recipient>().map_err(|_| {
+            Error::Failed(format!(
+                "invalid age recipient {r:?}: expected age1… (from `n3x-secrets pubkey` or `ssh-to-age`)"
+            ))
+        })?;
+    }
+    Ok((
+        sops::EncryptOptions { recipients, rule: rule_flag.or(rule).unwrap_or_default(), mac_only_encrypted: mac_only },
+        json_indent,
+    ))
+}
+
+// ---------------------------------------------------------------------------
+// Identities
+
+fn read_secret_file(p: &Path) -> Result<Option<Zeroizing<String>>, String> {
+    match std::fs::read_to_string(p) {
+        Ok(t) => {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                if let Ok(m) = std::fs::metadata(p) {
+                    if m.permissions().mode() & 0o077 != 0 {
+                        eprintln!(
+                            "n3x-secrets: warning: {} is readable by other users (mode {:o}); run chmod 600 {}",
+                            p.display(),
+                            m.permissions().mode() & 0o777,
+                            p.display()
+                        );
+                    }
+                }
+            }
+            Ok(Some(Zeroizing::new(t)))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("cannot read {}: {}", p.display(), describe_io(&e))),
+    }
+}
+
+/// Every identity from the sources sops reads.
+pub fn load_identities() -> Result<identity::Found, Error> {
+    let src = Sources::from_env(&|k| std::env::var(k).ok());
+    let pass = std::env::var("SSH_TO_AGE_PASSPHRASE").ok().map(Zeroizing::new);
+    let found = identity::load(&src, &read_secret_file, pass.as_deref().map(String::as_str));
+    if found.identities.is_empty() {
+        let mut msg = String::from("no age identity found");
+        for p in &found.problems {
+            msg.push_str(&format!("\n  - {p}"));
+        }
+        msg.push_str(&format!(
+            "\n  looked in: {}\n  fix: set SOPS_AGE_KEY_FILE to your identity file (from `n3x-secrets keygen` or age-keygen), or SOPS_AGE_KEY to the key itself",
+            if found.tried.is_empty() { "SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, ~/.config/sops/age/keys.txt, ~/.ssh/id_ed25519".to_string() } else { found.tried.join(", ") }
+        ));
+        return Err(Error::Failed(msg));
+    }
+    for p in &found.problems {
+        eprintln!("n3x-secrets: warning: {p}");
+    }
+    Ok(found)
+}
+
+fn open_encrypted(path: &Path, input_type: Option<&str>) -> Result<SopsFile, Error> {
+    let format = format_of(path, input_type)?;
+    let text = Zeroizing::new(read_file(path)?);
+    let name = path.display().to_string();
+    sops::parse_encrypted(&text, format).map_err(sops_err(&name))
+}
+
+fn decrypt_file(path: &Path, file: &SopsFile, ignore_mac: bool) -> Result<sops::Decrypted, Error> {
+    let found = load_identities()?;
+    let name = path.display().to_string();
+    let d = sops::decrypt(file, &found.identities, &found.tried, ignore_mac).map_err(sops_err(&name))?;
+    for w in &d.warnings {
+        eprintln!("n3x-secrets: warning: {name}: {w}");
+    }
+    Ok(d)
+}
+
+/// Where a result goes.
+#[derive(Debug, Clone)]
+pub enum Output {
+    /// Standard output.
+    Stdout,
+    /// Replace the input file atomically, keeping its mode.
+    InPlace(PathBuf),
+    /// Another file.
+    File(PathBuf),
+}
+
+fn file_mode(p: &Path) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(p).ok().map(|m| m.permissions().mode() & 0o777)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = p;
+        None
+    }
+}
+
+fn emit(out: &Output, text: &str) -> Result<(), Error> {
+    match out {
+        Output::Stdout => write_stdout(text.as_bytes()),
+        Output::InPlace(p) => write_atomic(p, text.as_bytes(), file_mode(p)),
+        Output::File(p) => write_atomic(p, text.as_bytes(), Some(0o600)),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Commands
+
+/// `keygen`.
+pub fn keygen(out: Option<&Path>, rng: &mut dyn Rng, clock: &dyn Clock) -> Result<(), Error> {
+    let id = identity::generate_identity(rng).map_err(fail)?;
+    let text = identity::keygen_file(&id, Timestamp::utc(clock.now()));
+    match out {
+        Some(p) if p.as_os_str() != "-" => {
+            if p.exists() {
+                return Err(Error::Failed(format!(
+                    "{} already exists; refusing to overwrite an identity (move it away first)",
+                    p.display()
+                )));
+            }
+            create_new_private(p, text.as_bytes())?;
+        }
+        _ => write_stdout(text.as_bytes())?,
+    }
+    eprintln!("Public key: {}", id.to_public());
+    Ok(())
+}
+
+/// Creates a new file with mode 0600; fails if it exists (no race: `create_new`).
+pub fn create_new_private(p: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let wrap = |source: std::io::Error| Error::Write { path: p.display().to_string(), source };
+    if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(wrap)?;
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(p).map_err(wrap)?;
+    f.write_all(bytes).and_then(|_| f.sync_all()).map_err(wrap)
+}
+
+/// `pubkey`.
+pub fn pubkey(file: Option<&Path>) -> Result<(), Error> {
+    let p = file.unwrap_or(Path::new("-"));
+    let text = Zeroizing::new(read_file(p)?);
+    let name = n3x_core::io::input_name(Some(p));
+    let ids = identity::parse_identities(&text, &name).map_err(Error::Failed)?;
+    let mut out = String::new();
+    for id in ids {
+        out.push_str(&id.to_public().to_string());
+        out.push('\n');
+    }
+    write_stdout(out.as_bytes())
+}
+
+/// `ssh-to-age`.
+pub fn ssh_to_age(file: Option<&Path>, private: bool) -> Result<(), Error> {
+    let p = file.unwrap_or(Path::new("-"));
+    let name = n3x_core::io::input_name(Some(p));
+    let text = Zeroizing::new(read_file(p)?);
+    if private {
+        let pass = std::env::var("SSH_TO_AGE_PASSPHRASE").ok().map(Zeroizing::new);
+        let id = identity::ssh_private_to_identity(&text, pass.as_deref().map(String::as_str))
+            .map_err(|e| Error::Failed(format!("{name}: {e}")))?;
+        use age::secrecy::ExposeSecret;
+        let s = Zeroizing::new(format!("{}\n", id.to_string().expose_secret()));
+        return write_stdout(s.as_bytes());
+    }
+    let mut out = String::new();
+    let mut errors = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        match identity::ssh_line_to_recipient(line) {
+            Ok(Some(r)) => {
+                out.push_str(r.as_str());
+                out.push('\n');
+            }
+            Ok(None) => {}
+            Err(e) => errors.push(format!("{name}:{}: {e}", i + 1)),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Error::Failed(errors.join("\n")));
+    }
+    if out.is_empty() {
+        return Err(Error::Failed(format!("{name}: no SSH public key found")));
+    }
+    write_stdout(out.as_bytes())
+}
+
+/// `encrypt`.
+#[allow(clippy::too_many_arguments)]
+pub fn encrypt(
+    path: &Path,
+    age: &[String],
+    config: Option<&Path>,
+    input_type: Option<&str>,
+    rule: Option<CryptRule>,
+    mac_only: bool,
+    out: &Output,
+    rng: &mut dyn Rng,
+    clock: &dyn Clock,
+) -> Result<(), Error> {
+    let format = format_of(path, input_type)?;
+    let name = path.display().to_string();
+    let (opts, json_indent) = resolve_keys(path, age, config, rule, mac_only)?;
+    let text = Zeroizing::new(read_file(path)?);
+    let docs = sops::parse_plain(&text, format).map_err(sops_err(&name))?;
+    let file = sops::encrypt(docs, format, &opts, rng, clock).map_err(sops_err(&name))?;
+    emit(out, &sops::render_encrypted(&file, Emit { json_indent }))
+}
+
+/// `decrypt`.
+pub fn decrypt(
+    path: &Path,
+    input_type: Option<&str>,
+    extract: Option<&str>,
+    ignore_mac: bool,
+    out: &Output,
+) -> Result<(), Error> {
+    let steps = extract.map(sops::parse_path).transpose().map_err(Error::Usage)?;
+    let file = open_encrypted(path, input_type)?;
+    let json_indent = find_config(None).ok().flatten().and_then(|c| c.config.json_indent);
+    let d = decrypt_file(path, &file, ignore_mac)?;
+    let opts = Emit { json_indent };
+    let text = Zeroizing::new(match steps {
+        Some(steps) => {
+            let doc = d.docs.first().ok_or_else(|| fail("the file has no document"))?;
+            let node =
+                sops::lookup(doc, &steps).map_err(|e| Error::Failed(format!("{}: --extract {e}", path.display())))?;
+            sops::render_extract(node, file.format, opts)
+        }
+        None => sops::render_plain(&d.docs, file.format, opts),
+    });
+    emit(out, &text)
+}
+
+/// `set`: sets one value (JSON-encoded, as in `sops set`) and re-encrypts in place.
+pub fn set(path: &Path, at: &str, value: &str, rng: &mut dyn Rng, clock: &dyn Clock) -> Result<(), Error> {
+    let steps = sops::parse_path(at).map_err(Error::Usage)?;
+    let value = Zeroizing::new(value.to_string());
+    let node = parse_json_value(&value)
+        .map_err(|e| Error::Usage(format!("VALUE must be JSON (a string needs quotes: '\"secret\"'): {e}")))?;
+    modify(path, rng, clock, |doc| sops::set_path(doc, &steps, node.clone()))
+}
+
+/// `unset`.
+pub fn unset(path: &Path, at: &str, rng: &mut dyn Rng, clock: &dyn Clock) -> Result<(), Error> {
+    let steps = sops::parse_path(at).map_err(Error::Usage)?;
+    modify(path, rng, clock, |doc| sops::unset_path(doc, &steps))
+}
+
+fn parse_json_value(s: &str) -> Result<Node, String> {
+    let wrapped = format!("{{\"v\": {s}}}");
+    let n = crate::tree::parse_json(&wrapped).map_err(|e| e.msg)?;
+    n.get("v").cloned().ok_or_else(|| "no value".into())
+}
+
+fn modify(
+    path: &Path,
+    rng: &mut dyn Rng,
+    clock: &dyn Clock,
+    change: impl Fn(&mut Node) -> Result<(), String>,
+) -> Result<(), Error> {
+    let file = open_encrypted(path, None)?;
+    let d = decrypt_file(path, &file, false)?;
+    let mut docs = d.docs.clone();
+    let doc = docs.first_mut().ok_or_else(|| fail("the file has no document"))?;
+    change(doc).map_err(|e| Error::Failed(format!("{}: {e}", path.display())))?;
+    let new = sops::reseal(&file, docs, &d, rng, clock).map_err(sops_err(&path.display().to_string()))?;
+    emit(&Output::InPlace(path.to_path_buf()), &sops::render_encrypted(&new, Emit::default()))
+}
+
+/// `updatekeys`: recipients from the matching `.sops.yaml` rule; same data key.
+pub fn updatekeys(path: &Path, config: Option<&Path>) -> Result<bool, Error> {
+    let file = open_encrypted(path, None)?;
+    let cfg = find_config(config)?.ok_or_else(|| {
+        Error::Failed("no .sops.yaml found (searched the working folder and its parents); pass --config".into())
+    })?;
+    let rel = rel_to(&cfg.dir, path);
+    let rule = cfg.config.rule_for(&rel).ok_or_else(|| {
+        Error::Failed(format!("{}: no creation rule in {} matches {rel}", path.display(), cfg.path.display()))
+    })?;
+    let old: Vec<&str> = file.meta.age.iter().map(|e| e.recipient.as_str()).collect();
+    let new: Vec<&str> = rule.age.iter().map(String::as_str).collect();
+    if old == new {
+        eprintln!("{}: already up to date", path.display());
+        return Ok(false);
+    }
+    for r in &new {
+        if !old.contains(r) {
+            eprintln!("{}: + {r}", path.display());
+        }
+    }
+    for r in &old {
+        if !new.contains(r) {
+            eprintln!("{}: - {r}", path.display());
+        }
+    }
+    let found = load_identities()?;
+    let key =
+        sops::unwrap_key(&file.meta, &found.identities, &found.tried).map_err(sops_err(&path.display().to_string()))?;
+    let updated = sops::update_keys(&file, &key, &rule.age).map_err(sops_err(&path.display().to_string()))?;
+    emit(&Output::InPlace(path.to_path_buf()), &sops::render_encrypted(&updated, Emit::default()))?;
+    Ok(true)
+}
+
+/// `rotate`.
+pub fn rotate(
+    path: &Path,
+    add: &[String],
+    rm: &[String],
+    out: &Output,
+    rng: &mut dyn Rng,
+    clock: &dyn Clock,
+) -> Result<(), Error> {
+    let file = open_encrypted(path, None)?;
+    let d = decrypt_file(path, &file, false)?;
+    let split = |v: &[String]| -> Vec<String> {
+        v.iter().flat_map(|a| a.split(',')).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+    };
+    let mut recipients: Vec<String> = file.meta.age.iter().map(|e| e.recipient.clone()).collect();
+    for r in split(add) {
+        if !recipients.contains(&r) {
+            recipients.push(r);
+        }
+    }
+    let rm = split(rm);
+    for r in &rm {
+        if !recipients.contains(r) {
+            return Err(Error::Failed(format!("{}: --rm-age {r} is not a recipient of the file", path.display())));
+        }
+    }
+    recipients.retain(|r| !rm.contains(r));
+    if recipients.is_empty() {
+        return Err(Error::Failed(format!("{}: rotate would leave no recipient", path.display())));
+    }
+    let new = sops::rotate(&file, &d, &recipients, rng, clock).map_err(sops_err(&path.display().to_string()))?;
+    emit(out, &sops::render_encrypted(&new, Emit::default()))
+}
+
+/// `edit`: plaintext only in a private 0600 temp file, wiped and removed afterwards.
+pub fn edit(path: &Path, editor: &dyn Editor, rng: &mut dyn Rng, clock: &dyn Clock) -> Result<(), Error> {
+    let file = open_encrypted(path, None)?;
+    let d = decrypt_file(path, &file, false)?;
+    let plain = Zeroizing::new(sops::render_plain(&d.docs, file.format, Emit::default()));
+    let ext = match file.format {
+        Format::Yaml => ".yaml",
+        Format::Json => ".json",
+    };
+    let dir = tempfile::Builder::new()
+        .prefix("n3x-secrets-edit-")
+        .tempdir()
+        .map_err(|e| fail(format!("cannot create a private temp folder: {e}")))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700));
+    }
+    let tmp = dir.path().join(format!("plaintext{ext}"));
+    create_new_private(&tmp, plain.as_bytes())?;
+    let result = (|| {
+        editor.edit(&tmp).map_err(Error::Failed)?;
+        let edited = Zeroizing::new(
+            std::fs::read_to_string(&tmp).map_err(|source| Error::Read { path: tmp.display().to_string(), source })?,
+        );
+        if edited.as_str() == plain.as_str() {
+            eprintln!("{}: unchanged", path.display());
+            return Ok(());
+        }
+        let docs = sops::parse_plain(&edited, file.format).map_err(|e| {
+            Error::Failed(format!("the edited text is not valid: {e}; {} is unchanged", path.display()))
+        })?;
+        let new = sops::reseal(&file, docs, &d, rng, clock).map_err(sops_err(&path.display().to_string()))?;
+        emit(&Output::InPlace(path.to_path_buf()), &sops::render_encrypted(&new, Emit::default()))
+    })();
+    // Overwrite the plaintext before removing it.
+    if let Ok(meta) = std::fs::metadata(&tmp) {
+        let zeros = vec![0u8; usize::try_from(meta.len()).unwrap_or(0)];
+        let _ = std::fs::write(&tmp, zeros);
+    }
+    let _ = std::fs::remove_file(&tmp);
+    drop(dir);
+    result
+}
+
+/// A k3s token: `bytes` random bytes as lowercase hex.
+pub fn token_text(rng: &mut dyn Rng, bytes: usize) -> Result<Zeroizing<String>, Error> {
+    if !(16..=256).contains(&bytes) {
+        return Err(Error::Usage(format!("--bytes {bytes}: use 16 to 256 (32 is the default)")));
+    }
+    let mut b = Zeroizing::new(vec![0u8; bytes]);
+    rng.fill(&mut b).map_err(fail)?;
+    let mut s = Zeroizing::new(String::with_capacity(bytes * 2));
+    for x in b.iter() {
+        s.push_str(&format!("{x:02x}"));
+    }
+    Ok(s)
+}
+
+/// Reads the cluster from an Inventory or Cluster document.
+pub fn load_cluster(file: Option<&Path>, deny_warnings: bool) -> Result<(n3x_core::Cluster, String), Error> {
+    let doc = n3x_core::io::read_document(file)?;
+    let (cluster, warnings) = n3x_core::normalize::load_cluster(&doc)?;
+    n3x_core::cli::report_warnings("n3x-secrets", &warnings, deny_warnings)?;
+    Ok((cluster, n3x_core::io::input_name(file)))
+}
+
+/// `sops-config`.
+pub fn sops_config(file: Option<&Path>, out: Option<&Path>, deny_warnings: bool) -> Result<(), Error> {
+    let (cluster, name) = load_cluster(file, deny_warnings)?;
+    let (files, warnings) = config::plan(&cluster);
+    if deny_warnings && !warnings.is_empty() {
+        return Err(Error::Failed(warnings.join("\n")));
+    }
+    for w in &warnings {
+        eprintln!("n3x-secrets: warning: {w}");
+    }
+    let text = config::render(&files, &name);
+    match out {
+        Some(p) if p.as_os_str() != "-" => write_atomic(p, text.as_bytes(), None),
+        _ => write_stdout(text.as_bytes()),
+    }
+}
+
+/// `init`: creates the encrypted secret files; never regenerates an existing secret.
+pub fn init(
+    file: Option<&Path>,
+    dir: &Path,
+    config: Option<&Path>,
+    rng: &mut dyn Rng,
+    clock: &dyn Clock,
+) -> Result<(), Error> {
+    let (cluster, _) = load_cluster(file, false)?;
+    let (files, _) = config::plan(&cluster);
+    let cfg = find_config(config)?;
+    let mut writes: Vec<(PathBuf, String)> = Vec::new();
+    for f in &files {
+        let rel = f.path.strip_prefix("secrets/").unwrap_or(&f.path);
+        let target = dir.join(rel);
+        let wanted: Vec<&str> = match f.path.as_str() {
+            config::CLUSTER_FILE => vec![config::SERVER_TOKEN],
+            config::AGENT_FILE => vec![config::AGENT_TOKEN],
+            _ => vec![],
+        };
+        let recipients = match &cfg {
+            Some(c) => {
+                let relp = rel_to(&c.dir, &target);
+                c.config.rule_for(&relp).map(|r| r.age.clone()).ok_or_else(|| {
+                    Error::Failed(format!(
+                        "no creation rule in {} matches {relp}; re-run `n3x-secrets sops-config`",
+                        c.path.display()
+                    ))
+                })?
+            }
+            None => f.readers.iter().map(|(_, r)| r.clone()).collect(),
+        };
+        if target.exists() {
+            let existing = open_encrypted(&target, None)?;
+            let missing: Vec<&str> =
+                wanted.iter().copied().filter(|k| existing.docs.first().and_then(|d| d.get(k)).is_none()).collect();
+            if missing.is_empty() {
+                eprintln!("{}: exists, kept", target.display());
+                continue;
+            }
+            let d = decrypt_file(&target, &existing, false)?;
+            let mut docs = d.docs.clone();
+            if let Some(Node::Map(items)) = docs.first_mut() {
+                for k in &missing {
+                    items.push(MapItem::Pair(
+                        k.to_string(),
+                        Node::Scalar(Scalar::Str(token_text(rng, 32)?.to_string())),
+                    ));
+                }
+            }
+            let new = sops::reseal(&existing, docs, &d, rng, clock).map_err(sops_err(&target.display().to_string()))?;
+            eprintln!("{}: added {}", target.display(), missing.join(", "));
+            writes.push((target, sops::render_encrypted(&new, Emit::default())));
+            continue;
+        }
+        let mut items = Vec::new();
+        for k in &wanted {
+            items.push(MapItem::Pair(k.to_string(), Node::Scalar(Scalar::Str(token_text(rng, 32)?.to_string()))));
+        }
+        let opts = sops::EncryptOptions { recipients, ..Default::default() };
+        let enc = sops::encrypt(vec![Node::Map(items)], Format::Yaml, &opts, rng, clock)
+            .map_err(sops_err(&target.display().to_string()))?;
+        eprintln!(
+            "{}: created{}",
+            target.display(),
+            if wanted.is_empty() { String::new() } else { format!(" ({})", wanted.join(", ")) }
+        );
+        writes.push((target, sops::render_encrypted(&enc, Emit::default())));
+    }
+    for (p, text) in writes {
+        write_atomic(&p, text.as_bytes(), Some(0o644))?;
+    }
+    Ok(())
+}
+
+/// `render-nix`.
+pub fn render_nix(file: Option<&Path>, out: &Path, secrets_path: &str, deny_warnings: bool) -> Result<(), Error> {
+    let (cluster, name) = load_cluster(file, deny_warnings)?;
+    let files = crate::nixgen::render(&cluster, secrets_path, &name)?;
+    let outputs: Vec<n3x_core::io::OutputFile> =
+        files.into_iter().map(|(p, t)| n3x_core::io::OutputFile::text(p, t)).collect();
+    n3x_core::io::write_all(out, &outputs)
+}
+
+/// `bootstrap-host`.
+pub fn bootstrap_host(
+    node: &str,
+    file: Option<&Path>,
+    out: &Path,
+    force: bool,
+    rng: &mut dyn Rng,
+) -> Result<(), Error> {
+    if let Some(f) = file {
+        let (cluster, name) = load_cluster(Some(f), false)?;
+        if cluster.node(node).is_none() {
+            let names: Vec<&str> = cluster.nodes.iter().map(|n| n.name.as_str()).collect();
+            return Err(Error::Failed(format!("{name}: no node named {node:?}; nodes are: {}", names.join(", "))));
+        }
+    }
+    let key_path = out.join("etc/ssh/ssh_host_ed25519_key");
+    let pub_path = out.join("etc/ssh/ssh_host_ed25519_key.pub");
+    if (key_path.exists() || pub_path.exists()) && !force {
+        return Err(Error::Failed(format!(
+            "{} already exists; refusing to replace a host key (pass --force to generate a new one; the old one is lost)",
+            key_path.display()
+        )));
+    }
+    let (private, public) = identity::generate_host_key(rng, &format!("root@{node}")).map_err(fail)?;
+    let recipient = identity::ssh_line_to_recipient(&public).map_err(fail)?.ok_or_else(|| fail("no public key"))?;
+    if force {
+        let _ = std::fs::remove_file(&key_path);
+    }
+    create_new_private(&key_path, private.as_bytes())?;
+    write_atomic(&pub_path, public.as_bytes(), Some(0o644))?;
+    eprintln!("wrote {} (0600) and {}", key_path.display(), pub_path.display());
+    eprintln!("set hostKey of {node} in the inventory to: {}", public.trim());
+    eprintln!("install with: nixos-anywhere --extra-files {} …", out.display());
+    write_stdout(format!("{recipient}\n").as_bytes())
+}
+
+/// `host-key`: the server's ed25519 host key over SSH (no login).
+pub fn host_key(target: &str, known_hosts: Option<&Path>, timeout: Duration) -> Result<(), Error> {
+    let (host, port) = split_host_port(target)?;
+    let addrs: Vec<_> = (host.as_str(), port)
+        .to_socket_addrs()
+        .map_err(|e| Error::Failed(format!("cannot resolve {host}: {e}")))?
+        .collect();
+    let addr = addrs.first().ok_or_else(|| Error::Failed(format!("cannot resolve {host}")))?;
+    let tcp = TcpStream::connect_timeout(addr, timeout).map_err(|e| {
+        Error::Failed(match e.kind() {
+            std::io::ErrorKind::ConnectionRefused => {
+                format!("{host}:{port}: connection refused (is sshd running on that port?)")
+            }
+            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => {
+                format!("{host}:{port}: no answer within {}s (host down or port filtered)", timeout.as_secs())
+            }
+            _ => format!("{host}:{port}: cannot connect: {}", describe_io(&e)),
+        })
+    })?;
+    let _ = tcp.set_read_timeout(Some(timeout));
+    let _ = tcp.set_write_timeout(Some(timeout));
+    let mut sess = ssh2::Session::new().map_err(|e| fail(format!("ssh: {e}")))?;
+    sess.set_timeout(u32::try_from(timeout.as_millis()).unwrap_or(u32::MAX));
+    sess.method_pref(ssh2::MethodType::HostKey, "ssh-ed25519").map_err(|e| fail(format!("ssh: {e}")))?;
+    sess.set_tcp_stream(tcp);
+    sess.handshake().map_err(|e| {
+        Error::Failed(format!(
+            "{host}:{port}: SSH handshake failed: {} (the server did not answer within {}s, does not offer an ssh-ed25519 host key, or is not an SSH server)",
+            e.message(),
+            timeout.as_secs()
+        ))
+    })?;
+    let (blob, kind) = sess.host_key().ok_or_else(|| fail(format!("{host}:{port}: the server sent no host key")))?;
+    if !matches!(kind, ssh2::HostKeyType::Ed25519) {
+        return Err(Error::Failed(format!("{host}:{port}: the server's host key is {kind:?}, not ssh-ed25519")));
+    }
+    let blob = blob.to_vec();
+    if let Some(kh_path) = known_hosts {
+        let mut kh = sess.known_hosts().map_err(|e| fail(format!("known_hosts: {e}")))?;
+        kh.read_file(kh_path, ssh2::KnownHostFileKind::OpenSSH)
+            .map_err(|e| Error::Failed(format!("cannot read {}: {}", kh_path.display(), e.message())))?;
+        match kh.check_port(&host, port, &blob) {
+            ssh2::CheckResult::Match => eprintln!("{host}:{port}: host key matches {}", kh_path.display()),
+            ssh2::CheckResult::Mismatch => {
+                return Err(Error::Failed(format!(
+                    "{host}:{port}: HOST KEY MISMATCH: the server's key differs from the one in {}; someone may be intercepting the connection, or the host was reinstalled. Check before trusting it",
+                    kh_path.display()
+                )))
+            }
+            ssh2::CheckResult::NotFound => {
+                return Err(Error::Failed(format!("{host}:{port}: no entry for this host in {}", kh_path.display())))
+            }
+            ssh2::CheckResult::Failure => return Err(Error::Failed(format!("{}: cannot check the host key", kh_path.display()))),
+        }
+    }
+    use base64::Engine as _;
+    let line = format!("ssh-ed25519 {}", base64::engine::general_purpose::STANDARD.encode(&blob));
+    let r = identity::ssh_line_to_recipient(&line).map_err(fail)?.ok_or_else(|| fail("no key"))?;
+    write_stdout(format!("{line}\n{r}\n").as_bytes())
+}
+
+fn split_host_port(t: &str) -> Result<(String, u16), Error> {
+    if let Some(rest) = t.strip_prefix('[') {
+        let (h, p) = rest.split_once(']').ok_or_else(|| Error::Usage(format!("{t:?}: missing ]")))?;
+        let port = match p.strip_prefix(':') {
+            Some(p) => p.parse().map_err(|_| Error::Usage(format!("{t:?}: invalid port")))?,
+            None => 22,
+        };
+        return Ok((h.to_string(), port));
+    }
+    match t.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') => {
+            Ok((h.to_string(), p.parse().map_err(|_| Error::Usage(format!("{t:?}: invalid port {p:?}")))?))
+        }
+        _ => Ok((t.to_string(), 22)),
+    }
+}
+
+/// `lint`: returns the findings (the caller prints and sets the exit code).
+pub fn lint(paths: &[PathBuf]) -> Result<Vec<crate::lint::Finding>, Error> {
+    let cfg = find_config(None)?;
+    let mut files = Vec::new();
+    for p in paths {
+        collect(p, &mut files)?;
+    }
+    files.sort();
+    let mut out = Vec::new();
+    for f in files {
+        let Ok(text) = std::fs::read_to_string(&f) else { continue };
+        let name = f.display().to_string();
+        out.extend(crate::lint::check_text(&name, &text));
+        if let (Some(c), Some(fmt)) = (&cfg, Format::from_path(&name)) {
+            let rel = rel_to(&c.dir, &f);
+            let covered = c.config.rules.iter().any(|r| {
+                r.path_regex.as_ref().is_some_and(|re| regex::Regex::new(re).is_ok_and(|re| re.is_match(&rel)))
+            });
+            if covered && !rel.ends_with(".sops.yaml") && sops::parse_encrypted(&text, fmt).is_err() {
+                out.push(crate::lint::Finding {
+                    file: name,
+                    line: 0,
+                    message: format!("a creation rule of {} covers this file but it is not encrypted: run `n3x-secrets encrypt -i {}`", c.path.display(), f.display()),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn collect(p: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
+    let meta = std::fs::metadata(p).map_err(|source| Error::Read { path: p.display().to_string(), source })?;
+    if meta.is_file() {
+        out.push(p.to_path_buf());
+        return Ok(());
+    }
+    let rd = std::fs::read_dir(p).map_err(|source| Error::Read { path: p.display().to_string(), source })?;
+    for e in rd.flatten() {
+        let path = e.path();
+        let name = e.file_name().to_string_lossy().to_string();
+        if matches!(name.as_str(), ".git" | "target" | "node_modules" | "result") {
+            continue;
+        }
+        if path.is_dir() {
+            collect(&path, out)?;
+        } else if [".nix", ".yaml", ".yml", ".json", ".env", ".toml", ".conf", ".sh"].iter().any(|x| name.ends_with(x))
+        {
+            out.push(path);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,146 @@
+//! `lint`: finds secrets written in plaintext where they do not belong (Nix and YAML
+//! files, env files) and files a `.sops.yaml` rule covers that are not encrypted.
+//! Findings name file and line and the kind of secret, never the secret itself.
+//! A line carrying `n3x-secrets: allow` (or preceded by a line that does) is skipped.
+
+use std::sync::OnceLock;
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// File name as given.
+    pub file: String,
+    /// 1-based line (0 for the whole file).
+    pub line: usize,
+    /// What was found and what to do.
+    pub message: String,
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.line > 0 {
+            write!(f, "{}:{}: {}", self.file, self.line, self.message)
+        } else {
+            write!(f, "{}: {}", self.file, self.message)
+        }
+    }
+}
+
+/// The comment that silences a reviewed line.
+pub const ALLOW: &str = "n3x-secrets: allow";
+
+struct Patterns {
+    assign: regex::Regex,
+    k3s_token: regex::Regex,
+    pem: regex::Regex,
+}
+
+fn patterns() -> Option<&'static Patterns> {
+    static P: OnceLock<Option<Patterns>> = OnceLock::new();
+    P.get_or_init(|| {
+        Some(Patterns {
+            // name = "value" (Nix), name: value (YAML), NAME=value (env), "name": "value" (JSON)
+            assign: regex::Regex::new(
+                r#"(?i)^\s*(?:export\s+)?"?([A-Za-z0-9_.-]*?(?:password|passwd|secret|token|api[_-]?key|private[_-]?key|credentials?)[A-Za-z0-9_-]*)"?\s*(?:=|:)\s*(?:"([^"]*)"|'([^']*)'|([^\s#;,]+))"#,
+            )
+            .ok()?,
+            k3s_token: regex::Regex::new(r#"services\.k3s\.(?:token|agentToken)\s*=\s*""#).ok()?,
+            pem: regex::Regex::new(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----").ok()?,
+        })
+    })
+    .as_ref()
+}
+
+fn entropy(s: &str) -> f64 {
+    let mut counts = std::collections::BTreeMap::new();
+    for c in s.chars() {
+        *counts.entry(c).or_insert(0usize) += 1;
+    }
+    let n = s.chars().count() as f64;
+    counts
+        .values()
+        .map(|&c| {
+            let p = c as f64 / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+fn looks_like_reference(v: &str) -> bool {
+    v.is_empty()
+        || v.starts_with("ENC[")
+        || v.starts_with('/')
+        || v.starts_with("./")
+        || v.starts_with("../")
+        || v.starts_with("${")
+        || v.starts_with("config.")
+        || v.starts_with('<')
+        || v.starts_with('$')
+        || matches!(v.to_ascii_lowercase().as_str(), "null" | "true" | "false" | "~" | "changeme" | "none")
+        || v.ends_with(".path")
+        || v.ends_with("File")
+}
+
+/// Checks one file's text. `is_sops` files (with sops metadata) are skipped: their
+/// values are ciphertext.
+pub fn check_text(file: &str, text: &str) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let Some(p) = patterns() else { return out };
+    let lines: Vec<&str> = text.lines().collect();
+    let encrypted = text.contains("ENC[AES256_GCM,") && (text.contains("\nsops:") || text.contains("\"sops\":"));
+    for (i, line) in lines.iter().enumerate() {
+        if line.contains(ALLOW) || (i > 0 && lines[i - 1].contains(ALLOW)) {
+            continue;
+        }
+        let mut push = |m: String| out.push(Finding { file: file.into(), line: i + 1, message: m });
+        if line.contains("AGE-SECRET-KEY-1") {
+            push("an age secret key (AGE-SECRET-KEY-1…) in plaintext: move it out of the repository".into());
+            continue;
+        }
+        if p.pem.is_match(line) {
+            push("a PEM/OpenSSH private key in plaintext: move it out of the repository".into());
+            continue;
+        }
+        if encrypted {
+            continue;
+        }
+        if p.k3s_token.is_match(line) {
+            push("services.k3s token inlined into Nix (it lands in the world-readable Nix store): use tokenFile = config.sops.secrets.<name>.path".into());
+            continue;
+        }
+        if let Some(c) = p.assign.captures(line) {
+            let name = c.get(1).map(|m| m.as_str()).unwrap_or("");
+            let value = c.get(2).or(c.get(3)).or(c.get(4)).map(|m| m.as_str()).unwrap_or("");
+            let lname = name.to_ascii_lowercase();
+            if looks_like_reference(value)
+                || lname.ends_with("file")
+                || lname.ends_with("path")
+                || lname.ends_with("files")
+            {
+                continue;
+            }
+            let password_like = lname.contains("password") || lname.contains("passwd");
+            let random_like = value.chars().count() >= 16 && entropy(value) >= 3.5;
+            if password_like || random_like {
+                push(format!(
+                    "{name} holds what looks like a plaintext secret: encrypt it with sops (n3x-secrets set) and reference it by path; add `# {ALLOW}` if reviewed"
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_and_allows() {
+        let t = "services.k3s.token = \"abc\";\npassword = \"hunter2\";\ntokenFile = config.sops.secrets.k3s-token.path;\napi_key: Zx8Qp2Lr7Vt9Wm4Kc6Ys1Hb3\nname: plain\n# n3x-secrets: allow\npassword: reviewed\nk: AGE-SECRET-KEY-1QQQ\n";
+        let f = check_text("x.nix", t);
+        let lines: Vec<usize> = f.iter().map(|f| f.line).collect();
+        assert_eq!(lines, vec![1, 2, 4, 8]);
+        assert!(!f.iter().any(|f| f.message.contains("hunter2")));
+    }
+}

@@ -1,0 +1,1359 @@
+//! The sops file format: encrypting and decrypting values (AES-256-GCM with the
+//! key-path AAD), the MAC, the `sops` metadata block, the data key wrapped per age
+//! recipient, and the operations on encrypted files (set, unset, updatekeys,
+//! rotate). The reference is `shared/reference/sops-format.md`; section numbers
+//! below point into it.
+//!
+//! Pure apart from the seams: randomness and the clock come in as arguments. (The
+//! `age` crate draws its own ephemeral X25519 keys from the OS generator when it
+//! wraps the data key; it offers no way to pass a generator in.)
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::sync::OnceLock;
+
+use aes_gcm::aead::consts::U32;
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::aes::Aes256;
+use aes_gcm::{AesGcm, Nonce};
+use base64::Engine as _;
+use sha2::Digest;
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::gofmt::{self, Timestamp};
+use crate::seams::{Clock, Rng};
+use crate::tree::{self, MapItem, Node, Scalar};
+
+/// The sops version written into new files (the format version we reproduce).
+pub const SOPS_VERSION: &str = "3.11.0";
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+/// Why a sops operation failed. Each message says what to do next.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SopsError {
+    /// The input could not be parsed.
+    #[error("{0}")]
+    Parse(String),
+    /// The metadata block is missing or wrong.
+    #[error("{0}")]
+    Metadata(String),
+    /// No identity could decrypt the data key.
+    #[error("{0}")]
+    NoKey(String),
+    /// A value failed to decrypt (tampered, wrong key, malformed).
+    #[error("{0}")]
+    Value(String),
+    /// The MAC did not verify.
+    #[error("{0}")]
+    Mac(String),
+    /// Anything else.
+    #[error("{0}")]
+    Other(String),
+}
+
+type Result<T> = std::result::Result<T, SopsError>;
+
+/// File format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// YAML (`.yaml`, `.yml`).
+    Yaml,
+    /// JSON (`.json`).
+    Json,
+}
+
+impl Format {
+    /// The format sops picks by file extension; `None` for others (dotenv, ini, binary).
+    pub fn from_path(path: &str) -> Option<Format> {
+        let lower = path.to_ascii_lowercase();
+        if lower.ends_with(".yaml") || lower.ends_with(".yml") {
+            Some(Format::Yaml)
+        } else if lower.ends_with(".json") {
+            Some(Format::Json)
+        } else {
+            None
+        }
+    }
+    /// From `--input-type` text.
+    pub fn parse(s: &str) -> Option<Format> {
+        match s {
+            "yaml" | "yml" => Some(Format::Yaml),
+            "json" => Some(Format::Json),
+            _ => None,
+        }
+    }
+}
+
+/// Which leaves are encrypted (§6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CryptRule {
+    /// Plaintext when any key on the path ends with the suffix.
+    UnencryptedSuffix(String),
+    /// Encrypted only when some key on the path ends with the suffix.
+    EncryptedSuffix(String),
+    /// Plaintext when any key on the path matches.
+    UnencryptedRegex(String),
+    /// Encrypted only when some key on the path matches.
+    EncryptedRegex(String),
+}
+
+impl Default for CryptRule {
+    fn default() -> Self {
+        CryptRule::UnencryptedSuffix("_unencrypted".into())
+    }
+}
+
+impl CryptRule {
+    /// The metadata field name.
+    pub fn field(&self) -> &'static str {
+        match self {
+            CryptRule::UnencryptedSuffix(_) => "unencrypted_suffix",
+            CryptRule::EncryptedSuffix(_) => "encrypted_suffix",
+            CryptRule::UnencryptedRegex(_) => "unencrypted_regex",
+            CryptRule::EncryptedRegex(_) => "encrypted_regex",
+        }
+    }
+    /// The value.
+    pub fn value(&self) -> &str {
+        match self {
+            CryptRule::UnencryptedSuffix(s)
+            | CryptRule::EncryptedSuffix(s)
+            | CryptRule::UnencryptedRegex(s)
+            | CryptRule::EncryptedRegex(s) => s,
+        }
+    }
+    /// Builds a rule from a metadata/config field name.
+    pub fn from_field(field: &str, value: String) -> Option<CryptRule> {
+        Some(match field {
+            "unencrypted_suffix" => CryptRule::UnencryptedSuffix(value),
+            "encrypted_suffix" => CryptRule::EncryptedSuffix(value),
+            "unencrypted_regex" => CryptRule::UnencryptedRegex(value),
+            "encrypted_regex" => CryptRule::EncryptedRegex(value),
+            _ => return None,
+        })
+    }
+    fn compile(&self) -> Result<Matcher> {
+        Ok(match self {
+            CryptRule::UnencryptedSuffix(s) => Matcher::Suffix(s.clone(), false),
+            CryptRule::EncryptedSuffix(s) => Matcher::Suffix(s.clone(), true),
+            CryptRule::UnencryptedRegex(r) | CryptRule::EncryptedRegex(r) => {
+                let re = regex::Regex::new(r)
+                    .map_err(|e| SopsError::Metadata(format!("invalid {} {r:?}: {e}", self.field())))?;
+                Matcher::Regex(re, matches!(self, CryptRule::EncryptedRegex(_)))
+            }
+        })
+    }
+}
+
+/// The field names of crypt rules sops knows; the comment-regex forms are read
+/// but not supported.
+pub const RULE_FIELDS: &[&str] = &[
+    "unencrypted_suffix",
+    "encrypted_suffix",
+    "unencrypted_regex",
+    "encrypted_regex",
+    "unencrypted_comment_regex",
+    "encrypted_comment_regex",
+];
+
+enum Matcher {
+    Suffix(String, bool),
+    Regex(regex::Regex, bool),
+}
+
+impl Matcher {
+    fn encrypts(&self, path: &[String]) -> bool {
+        match self {
+            Matcher::Suffix(s, enc) => path.iter().any(|k| k.ends_with(s.as_str())) == *enc,
+            Matcher::Regex(re, enc) => path.iter().any(|k| re.is_match(k)) == *enc,
+        }
+    }
+}
+
+/// One data key copy for an age recipient.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgeEntry {
+    /// `age1…`.
+    pub recipient: String,
+    /// The armored age file holding the 32-byte data key.
+    pub enc: String,
+}
+
+/// The `sops` metadata block (§5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metadata {
+    /// Data key copies.
+    pub age: Vec<AgeEntry>,
+    /// `lastmodified`, as written.
+    pub lastmodified: String,
+    /// The encrypted MAC.
+    pub mac: String,
+    /// The crypt rule.
+    pub rule: CryptRule,
+    /// Whether only encrypted values enter the MAC.
+    pub mac_only_encrypted: bool,
+    /// `version`.
+    pub version: String,
+}
+
+/// A parsed encrypted file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SopsFile {
+    /// Format.
+    pub format: Format,
+    /// The documents without their `sops` key (values still encrypted).
+    pub docs: Vec<Node>,
+    /// Metadata.
+    pub meta: Metadata,
+}
+
+/// The 32-byte data key, wiped when dropped.
+#[derive(Clone)]
+pub struct DataKey(Zeroizing<[u8; 32]>);
+
+impl std::fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DataKey(…)")
+    }
+}
+
+impl DataKey {
+    /// A new random key.
+    pub fn generate(rng: &mut dyn Rng) -> Result<DataKey> {
+        let mut k = Zeroizing::new([0u8; 32]);
+        rng.fill(&mut k[..]).map_err(SopsError::Other)?;
+        Ok(DataKey(k))
+    }
+    /// The raw bytes.
+    pub fn bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+/// IVs seen while decrypting, reused when the same value is re-encrypted at the
+/// same path (so `edit`/`set` leave unchanged values byte-identical, as sops does).
+#[derive(Default)]
+pub struct IvCache(HashMap<(Vec<u8>, String), Vec<u8>>);
+
+impl std::fmt::Debug for IvCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "IvCache({} entries)", self.0.len())
+    }
+}
+
+impl Drop for IvCache {
+    fn drop(&mut self) {
+        for ((mut plain, _), _) in self.0.drain() {
+            plain.zeroize();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Values (§2)
+
+fn enc_regex() -> Option<&'static regex::Regex> {
+    static RE: OnceLock<Option<regex::Regex>> = OnceLock::new();
+    RE.get_or_init(|| regex::Regex::new(r"^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]").ok()).as_ref()
+}
+
+/// Whether `s` looks like an encrypted sops value.
+pub fn is_encrypted_value(s: &str) -> bool {
+    enc_regex().is_some_and(|re| re.is_match(s))
+}
+
+/// A decrypted value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Plain {
+    /// A typed leaf.
+    Scalar(Scalar),
+    /// A comment.
+    Comment(String),
+}
+
+/// The bytes sops encrypts and hashes for a leaf (§2, §7).
+pub fn canonical(v: &Scalar) -> Option<(Vec<u8>, &'static str)> {
+    Some(match v {
+        Scalar::Null => return None,
+        Scalar::Str(s) => (s.as_bytes().to_vec(), "str"),
+        Scalar::Int(i) => (i.to_string().into_bytes(), "int"),
+        Scalar::Float(f) => (gofmt::format_f(*f).into_bytes(), "float"),
+        Scalar::Bool(b) => ((if *b { "True" } else { "False" }).as_bytes().to_vec(), "bool"),
+        Scalar::Time(t) => (t.rfc3339_nano().into_bytes(), "time"),
+    })
+}
+
+fn gcm_encrypt(key: &DataKey, iv: &[u8], plain: &[u8], aad: &str) -> Result<Vec<u8>> {
+    let payload = Payload { msg: plain, aad: aad.as_bytes() };
+    match iv.len() {
+        32 => AesGcm::<Aes256, U32>::new_from_slice(key.bytes())
+            .map_err(|_| SopsError::Other("bad data key length".into()))?
+            .encrypt(Nonce::<U32>::from_slice(iv), payload),
+        12 => aes_gcm::Aes256Gcm::new_from_slice(key.bytes())
+            .map_err(|_| SopsError::Other("bad data key length".into()))?
+            .encrypt(aes_gcm::Nonce::from_slice(iv), payload),
+        n => return Err(SopsError::Value(format!("unsupported IV length {n}"))),
+    }
+    .map_err(|_| SopsError::Other("AES-GCM encryption failed".into()))
+}
+
+fn gcm_decrypt(key: &DataKey, iv: &[u8], ct: &[u8], aad: &str) -> std::result::Result<Vec<u8>, ()> {
+    let payload = Payload { msg: ct, aad: aad.as_bytes() };
+    match iv.len() {
+        32 => AesGcm::<Aes256, U32>::new_from_slice(key.bytes())
+            .map_err(|_| ())?
+            .decrypt(Nonce::<U32>::from_slice(iv), payload)
+            .map_err(|_| ()),
+        12 => aes_gcm::Aes256Gcm::new_from_slice(key.bytes())
+            .map_err(|_| ())?
+            .decrypt(aes_gcm::Nonce::from_slice(iv), payload)
+            .map_err(|_| ()),
+        _ => Err(()),
+    }
+}
+
+/// Encrypts `plain` (already canonical bytes) as an `ENC[…]` string.
+pub fn encrypt_bytes(key: &DataKey, iv: &[u8], plain: &[u8], aad: &str, typ: &str) -> Result<String> {
+    let mut out = gcm_encrypt(key, iv, plain, aad)?;
+    let tag = out.split_off(out.len().saturating_sub(16));
+    Ok(format!("ENC[AES256_GCM,data:{},iv:{},tag:{},type:{typ}]", B64.encode(&out), B64.encode(iv), B64.encode(&tag)))
+}
+
+/// Decrypts an `ENC[…]` string; `where_` names the value in errors. Returns the
+/// plaintext bytes, the type and the IV.
+fn decrypt_raw(key: &DataKey, s: &str, aad: &str, where_: &str) -> Result<(Zeroizing<Vec<u8>>, String, Vec<u8>)> {
+    let caps = enc_regex().and_then(|re| re.captures(s)).ok_or_else(|| {
+        SopsError::Value(format!(
+            "{where_}: the value is not encrypted (it does not match sops' ENC[AES256_GCM,…] format); \
+             the file was edited by hand or is damaged: restore it, or re-encrypt the plaintext"
+        ))
+    })?;
+    let get = |i: usize| caps.get(i).map(|m| m.as_str()).unwrap_or("");
+    let dec = |what: &str, i: usize| {
+        B64.decode(get(i)).map_err(|_| {
+            SopsError::Value(format!("{where_}: the {what} of the encrypted value is not valid base64 (damaged file)"))
+        })
+    };
+    let mut data = dec("data", 1)?;
+    let iv = dec("iv", 2)?;
+    let tag = dec("tag", 3)?;
+    let typ = get(4).to_string();
+    if tag.len() != 16 {
+        return Err(SopsError::Value(format!("{where_}: the tag of the encrypted value is damaged")));
+    }
+    data.extend_from_slice(&tag);
+    let plain = gcm_decrypt(key, &iv, &data, aad).map_err(|_| {
+        SopsError::Value(format!(
+            "{where_}: the value does not decrypt (authentication failed): it was changed, moved from another key, \
+             or encrypted with another data key"
+        ))
+    })?;
+    Ok((Zeroizing::new(plain), typ, iv))
+}
+
+fn typed(bytes: &[u8], typ: &str, where_: &str) -> Result<Plain> {
+    let text = || {
+        std::str::from_utf8(bytes).map_err(|_| SopsError::Value(format!("{where_}: the decrypted value is not UTF-8")))
+    };
+    let bad = |t: &str| SopsError::Value(format!("{where_}: the decrypted value is not a valid {t}"));
+    Ok(match typ {
+        "str" => Plain::Scalar(Scalar::Str(text()?.to_string())),
+        "bytes" => Plain::Scalar(Scalar::Str(String::from_utf8_lossy(bytes).into_owned())),
+        "int" => Plain::Scalar(Scalar::Int(text()?.parse().map_err(|_| bad("int"))?)),
+        "float" => Plain::Scalar(Scalar::Float(gofmt::parse_float(text()?).ok_or_else(|| bad("float"))?)),
+        "bool" => Plain::Scalar(Scalar::Bool(gofmt::parse_bool(text()?).ok_or_else(|| bad("bool"))?)),
+        "time" => Plain::Scalar(Scalar::Time(Timestamp::parse_rfc3339(text()?).ok_or_else(|| bad("time"))?)),
+        "comment" => Plain::Comment(text()?.to_string()),
+        other => {
+            return Err(SopsError::Value(format!("{where_}: unknown value type {other:?} in the encrypted value")))
+        }
+    })
+}
+
+/// The AAD of a value: the map keys on its path, each followed by `:` (§3).
+pub fn aad(path: &[String]) -> String {
+    let mut s = String::new();
+    for k in path {
+        s.push_str(k);
+        s.push(':');
+    }
+    if s.is_empty() {
+        s.push(':');
+    }
+    s
+}
+
+fn show_path(path: &[String]) -> String {
+    if path.is_empty() {
+        return "(top level)".into();
+    }
+    path.iter().map(|k| format!("[{k:?}]")).collect()
+}
+
+// ---------------------------------------------------------------------------
+// Tree walks
+
+struct Walk<'a> {
+    key: &'a DataKey,
+    matcher: Matcher,
+    mac_only: bool,
+    hash: sha2::Sha512,
+    rng: Option<&'a mut dyn Rng>,
+    ivs: Option<&'a IvCache>,
+    seen_ivs: Option<&'a mut IvCache>,
+    warnings: Vec<String>,
+}
+
+impl Walk<'_> {
+    fn new_iv(&mut self, plain: &[u8], aad: &str) -> Result<Vec<u8>> {
+        if let Some(iv) = self.ivs.and_then(|c| c.0.get(&(plain.to_vec(), aad.to_string()))) {
+            return Ok(iv.clone());
+        }
+        let mut iv = vec![0u8; 32];
+        match self.rng.as_deref_mut() {
+            Some(r) => r.fill(&mut iv).map_err(SopsError::Other)?,
+            None => return Err(SopsError::Other("no random generator for encryption".into())),
+        }
+        Ok(iv)
+    }
+
+    fn encrypt_node(&mut self, node: &mut Node, path: &mut Vec<String>) -> Result<()> {
+        match node {
+            Node::Map(items) => {
+                for item in items.iter_mut() {
+                    match item {
+                        MapItem::Comment(c) => {
+                            if self.matcher.encrypts(path) {
+                                let a = aad(path);
+                                let iv = self.new_iv(c.as_bytes(), &a)?;
+                                *c = encrypt_bytes(self.key, &iv, c.as_bytes(), &a, "comment")?;
+                            }
+                        }
+                        MapItem::Pair(k, v) => {
+                            path.push(k.clone());
+                            self.encrypt_node(v, path)?;
+                            path.pop();
+                        }
+                    }
+                }
+            }
+            Node::Seq(items) => {
+                for item in items.iter_mut() {
+                    if let Node::Comment(c) = item {
+                        if self.matcher.encrypts(path) {
+                            let a = aad(path);
+                            let iv = self.new_iv(c.as_bytes(), &a)?;
+                            *item = Node::str(encrypt_bytes(self.key, &iv, c.as_bytes(), &a, "comment")?);
+                        }
+                    } else {
+                        self.encrypt_node(item, path)?;
+                    }
+                }
+            }
+            Node::Scalar(s) => {
+                let Some((bytes, typ)) = canonical(s) else { return Ok(()) };
+                let bytes = Zeroizing::new(bytes);
+                let enc = self.matcher.encrypts(path);
+                if !self.mac_only || enc {
+                    self.hash.update(&bytes[..]);
+                }
+                if enc && !bytes.is_empty() {
+                    let a = aad(path);
+                    let iv = self.new_iv(&bytes, &a)?;
+                    *s = Scalar::Str(encrypt_bytes(self.key, &iv, &bytes, &a, typ)?);
+                }
+            }
+            Node::Comment(_) => {}
+        }
+        Ok(())
+    }
+
+    fn remember(&mut self, plain: &[u8], aad: &str, iv: Vec<u8>) {
+        if let Some(c) = self.seen_ivs.as_deref_mut() {
+            c.0.insert((plain.to_vec(), aad.to_string()), iv);
+        }
+    }
+
+    fn decrypt_comment(&mut self, c: &str, path: &[String]) -> Option<String> {
+        let a = aad(path);
+        match decrypt_raw(self.key, c, &a, &show_path(path)) {
+            Ok((plain, _, iv)) => {
+                self.remember(&plain, &a, iv);
+                Some(String::from_utf8_lossy(&plain).into_owned())
+            }
+            Err(_) => {
+                self.warnings.push(format!("a comment in {} does not decrypt; it is kept as it is", show_path(path)));
+                None
+            }
+        }
+    }
+
+    fn decrypt_node(&mut self, node: &mut Node, path: &mut Vec<String>) -> Result<()> {
+        match node {
+            Node::Map(items) => {
+                for item in items.iter_mut() {
+                    match item {
+                        MapItem::Comment(c) if c.starts_with("ENC[AES256_GCM,") => {
+                            if let Some(p) = self.decrypt_comment(c, path) {
+                                *c = p;
+                            }
+                        }
+                        MapItem::Comment(_) => {}
+                        MapItem::Pair(k, v) => {
+                            path.push(k.clone());
+                            self.decrypt_node(v, path)?;
+                            path.pop();
+                        }
+                    }
+                }
+            }
+            Node::Seq(items) => {
+                for item in items.iter_mut() {
+                    if let Node::Scalar(Scalar::Str(s)) = item {
+                        if s.starts_with("ENC[") && s.ends_with(",type:comment]") {
+                            if let Some(p) = self.decrypt_comment(&s.clone(), path) {
+                                *item = Node::Comment(p);
+                            }
+                            continue;
+                        }
+                    }
+                    self.decrypt_node(item, path)?;
+                }
+            }
+            Node::Scalar(s) => {
+                let enc = self.matcher.encrypts(path);
+                if enc {
+                    match s {
+                        Scalar::Null => return Ok(()),
+                        Scalar::Str(t) if t.is_empty() => return Ok(()),
+                        Scalar::Str(t) => {
+                            let a = aad(path);
+                            let where_ = show_path(path);
+                            let (plain, typ, iv) = decrypt_raw(self.key, t, &a, &where_)?;
+                            match typed(&plain, &typ, &where_)? {
+                                Plain::Scalar(v) => {
+                                    if let Some((bytes, _)) = canonical(&v) {
+                                        self.hash.update(&bytes);
+                                    }
+                                    self.remember(&plain, &a, iv);
+                                    *s = v;
+                                }
+                                Plain::Comment(_) => {
+                                    return Err(SopsError::Value(format!("{where_}: a comment where a value belongs")))
+                                }
+                            }
+                        }
+                        _ => {
+                            return Err(SopsError::Value(format!(
+                                "{}: the value is not encrypted (it does not match sops' ENC[AES256_GCM,…] format); \
+                                 the file was edited by hand or is damaged",
+                                show_path(path)
+                            )))
+                        }
+                    }
+                } else if !self.mac_only {
+                    if let Some((bytes, _)) = canonical(s) {
+                        self.hash.update(&bytes);
+                    }
+                }
+            }
+            Node::Comment(_) => {}
+        }
+        Ok(())
+    }
+}
+
+fn mac_hash_start(mac_only: bool) -> sha2::Sha512 {
+    let mut h = sha2::Sha512::new();
+    if mac_only {
+        h.update(sha2::Sha256::digest(b"sops"));
+    }
+    h
+}
+
+fn hex_upper(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push_str(&format!("{b:02X}"));
+    }
+    s
+}
+
+fn mac_aad(lastmodified: &str) -> Result<String> {
+    Timestamp::parse_rfc3339(lastmodified).map(|t| t.rfc3339()).ok_or_else(|| {
+        SopsError::Metadata(format!(
+            "sops.lastmodified {lastmodified:?} is not an RFC 3339 time; the metadata is damaged"
+        ))
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Data key (age, §4)
+
+/// Encrypts the data key to one age recipient, armored, as sops stores it.
+pub fn wrap_key(key: &DataKey, recipient: &str) -> Result<String> {
+    let r: age::x25519::Recipient = recipient.parse().map_err(|e| {
+        SopsError::Other(format!(
+            "invalid age recipient {recipient:?}: {e}; expected age1… (from `n3x-secrets pubkey` or `ssh-to-age`)"
+        ))
+    })?;
+    let enc = age::Encryptor::with_recipients(std::iter::once(&r as &dyn age::Recipient))
+        .map_err(|e| SopsError::Other(format!("age: {e}")))?;
+    let mut out = Vec::new();
+    let armor = age::armor::ArmoredWriter::wrap_output(&mut out, age::armor::Format::AsciiArmor)
+        .map_err(|e| SopsError::Other(format!("age armor: {e}")))?;
+    let mut w = enc.wrap_output(armor).map_err(|e| SopsError::Other(format!("age: {e}")))?;
+    w.write_all(key.bytes()).map_err(|e| SopsError::Other(format!("age: {e}")))?;
+    let armor = w.finish().map_err(|e| SopsError::Other(format!("age: {e}")))?;
+    armor.finish().map_err(|e| SopsError::Other(format!("age armor: {e}")))?;
+    String::from_utf8(out).map_err(|_| SopsError::Other("age armor is not text".into()))
+}
+
+/// Recovers the data key with any of `identities` (tried against each entry in file order).
+pub fn unwrap_key(meta: &Metadata, identities: &[age::x25519::Identity], tried: &[String]) -> Result<DataKey> {
+    let mut reasons = Vec::new();
+    for entry in &meta.age {
+        let reader = age::armor::ArmoredReader::new(entry.enc.as_bytes());
+        let dec = match age::Decryptor::new(reader) {
+            Ok(d) => d,
+            Err(e) => {
+                reasons.push(format!("{}: the age data key copy is damaged ({e})", entry.recipient));
+                continue;
+            }
+        };
+        let ids = identities.iter().map(|i| i as &dyn age::Identity);
+        match dec.decrypt(ids) {
+            Ok(mut r) => {
+                let mut buf = Zeroizing::new(Vec::new());
+                if r.read_to_end(&mut buf).is_err() || buf.len() != 32 {
+                    reasons.push(format!("{}: the data key copy is damaged", entry.recipient));
+                    continue;
+                }
+                let mut k = Zeroizing::new([0u8; 32]);
+                k.copy_from_slice(&buf);
+                return Ok(DataKey(k));
+            }
+            Err(age::DecryptError::NoMatchingKeys) => {
+                reasons.push(format!("{}: no matching identity", entry.recipient))
+            }
+            Err(e) => reasons.push(format!("{}: {e}", entry.recipient)),
+        }
+    }
+    let mut msg = String::from("cannot decrypt the data key: no identity fits any recipient of the file\n");
+    for r in &reasons {
+        msg.push_str(&format!("  - {r}\n"));
+    }
+    if tried.is_empty() {
+        msg.push_str("  no identities were found");
+    } else {
+        msg.push_str("  identities tried: ");
+        msg.push_str(&tried.join(", "));
+    }
+    msg.push_str("\n  fix: set SOPS_AGE_KEY_FILE to an identity file of one of the recipients (see `n3x-secrets decrypt --help`)");
+    Err(SopsError::NoKey(msg))
+}
+
+// ---------------------------------------------------------------------------
+// Parsing and writing whole files
+
+/// Parses plaintext into documents. A top-level `sops` key means "already encrypted".
+pub fn parse_plain(text: &str, format: Format) -> Result<Vec<Node>> {
+    let docs = match format {
+        Format::Yaml => tree::parse_yaml(text).map_err(|e| SopsError::Parse(e.to_string()))?,
+        Format::Json => vec![tree::parse_json(text).map_err(|e| SopsError::Parse(e.to_string()))?],
+    };
+    Ok(docs)
+}
+
+fn meta_str(m: &Node, key: &str) -> Result<Option<String>> {
+    match m.get(key) {
+        None | Some(Node::Scalar(Scalar::Null)) => Ok(None),
+        Some(Node::Scalar(Scalar::Str(s))) => Ok(Some(s.clone())),
+        Some(Node::Scalar(Scalar::Time(t))) => Ok(Some(t.rfc3339_nano())),
+        Some(_) => Err(SopsError::Metadata(format!("sops.{key} must be a string"))),
+    }
+}
+
+fn parse_meta(m: &Node) -> Result<Metadata> {
+    if !matches!(m, Node::Map(_)) {
+        return Err(SopsError::Metadata("the sops metadata must be a map".into()));
+    }
+    let mut age_entries = Vec::new();
+    if let Some(list) = m.get("age") {
+        let Node::Seq(items) = list else {
+            return Err(SopsError::Metadata("sops.age must be a list".into()));
+        };
+        for (i, it) in items.iter().enumerate() {
+            let recipient = meta_str(it, "recipient")?.unwrap_or_default();
+            let enc = meta_str(it, "enc")?
+                .ok_or_else(|| SopsError::Metadata(format!("sops.age[{i}] has no enc (the wrapped data key)")))?;
+            age_entries.push(AgeEntry { recipient, enc });
+        }
+    }
+    if age_entries.is_empty() {
+        let other: Vec<&str> = ["key_groups", "pgp", "kms", "gcp_kms", "azure_kv", "hc_vault"]
+            .into_iter()
+            .filter(|k| matches!(m.get(k), Some(Node::Seq(s)) if !s.is_empty()))
+            .collect();
+        return Err(SopsError::Metadata(if other.is_empty() {
+            "the sops metadata has no keys (sops.age is empty): the data key cannot be recovered".into()
+        } else {
+            format!(
+                "the file's data key is held only by {} (n3x-secrets reads single-group age files); decrypt it with sops",
+                other.join(", ")
+            )
+        }));
+    }
+    let lastmodified = meta_str(m, "lastmodified")?
+        .ok_or_else(|| SopsError::Metadata("the sops metadata has no lastmodified; the file is damaged".into()))?;
+    mac_aad(&lastmodified)?;
+    let mac = meta_str(m, "mac")?.unwrap_or_default();
+    let mut rules = Vec::new();
+    for f in RULE_FIELDS {
+        if let Some(v) = meta_str(m, f)? {
+            rules.push((*f, v));
+        }
+    }
+    if rules.len() > 1 {
+        return Err(SopsError::Metadata(format!(
+            "the sops metadata sets {} crypt rules ({}); at most one is allowed",
+            rules.len(),
+            rules.iter().map(|r| r.0).collect::<Vec<_>>().join(", ")
+        )));
+    }
+    let rule = match rules.pop() {
+        None => CryptRule::default(),
+        Some((f, v)) => CryptRule::from_field(f, v).ok_or_else(|| {
+            SopsError::Metadata(format!("sops.{f} (comment-based crypt rules) is not supported by n3x-secrets"))
+        })?,
+    };
+    let mac_only_encrypted = match m.get("mac_only_encrypted") {
+        None | Some(Node::Scalar(Scalar::Null)) => false,
+        Some(Node::Scalar(Scalar::Bool(b))) => *b,
+        Some(_) => return Err(SopsError::Metadata("sops.mac_only_encrypted must be true or false".into())),
+    };
+    let version = match m.get("version") {
+        Some(Node::Scalar(Scalar::Str(s))) => s.clone(),
+        Some(Node::Scalar(Scalar::Float(_) | Scalar::Int(_))) => {
+            return Err(SopsError::Metadata(
+                "sops.version is a number: this is a sops 1.x file, which is not supported".into(),
+            ))
+        }
+        _ => return Err(SopsError::Metadata("sops.version is missing (sops: \"Version string empty\")".into())),
+    };
+    let parts: Vec<&str> = version.split('.').collect();
+    if parts.len() != 3 || parts.iter().any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_digit())) {
+        return Err(SopsError::Metadata(format!("sops.version {version:?} is not MAJOR.MINOR.PATCH")));
+    }
+    Ok(Metadata { age: age_entries, lastmodified, mac, rule, mac_only_encrypted, version })
+}
+
+fn take_sops(doc: &mut Node) -> Option<Node> {
+    let Node::Map(items) = doc else { return None };
+    let pos = items.iter().position(|i| matches!(i, MapItem::Pair(k, _) if k == "sops"))?;
+    match items.remove(pos) {
+        MapItem::Pair(_, v) => Some(v),
+        MapItem::Comment(_) => None,
+    }
+}
+
+/// Parses an encrypted file: the documents and the metadata of the first one.
+pub fn parse_encrypted(text: &str, format: Format) -> Result<SopsFile> {
+    let mut docs = parse_plain(text, format)?;
+    let mut meta_node = None;
+    for (i, d) in docs.iter_mut().enumerate() {
+        let m = take_sops(d);
+        if i == 0 {
+            meta_node = m;
+        }
+    }
+    let meta_node = meta_node.ok_or_else(|| {
+        SopsError::Metadata("the file is not encrypted with sops: it has no top-level `sops` metadata key".into())
+    })?;
+    let meta = parse_meta(&meta_node)?;
+    Ok(SopsFile { format, docs, meta })
+}
+
+fn meta_node(meta: &Metadata) -> Node {
+    let mut items = Vec::new();
+    let entries = meta
+        .age
+        .iter()
+        .map(|e| {
+            Node::Map(vec![
+                MapItem::Pair("recipient".into(), Node::str(&e.recipient)),
+                MapItem::Pair("enc".into(), Node::str(&e.enc)),
+            ])
+        })
+        .collect();
+    items.push(MapItem::Pair("age".into(), Node::Seq(entries)));
+    items.push(MapItem::Pair("lastmodified".into(), Node::str(&meta.lastmodified)));
+    items.push(MapItem::Pair("mac".into(), Node::str(&meta.mac)));
+    items.push(MapItem::Pair(meta.rule.field().into(), Node::str(meta.rule.value())));
+    if meta.mac_only_encrypted {
+        items.push(MapItem::Pair("mac_only_encrypted".into(), Node::Scalar(Scalar::Bool(true))));
+    }
+    items.push(MapItem::Pair("version".into(), Node::str(&meta.version)));
+    Node::Map(items)
+}
+
+/// Options for YAML/JSON output.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Emit {
+    /// JSON indentation: `None` = tab (sops' default), `Some(n)` = n spaces.
+    pub json_indent: Option<usize>,
+}
+
+/// Writes an encrypted file: the documents with the metadata appended to each.
+pub fn render_encrypted(file: &SopsFile, opts: Emit) -> String {
+    let m = meta_node(&file.meta);
+    let docs: Vec<Node> = file
+        .docs
+        .iter()
+        .map(|d| {
+            let mut d = d.clone();
+            if let Node::Map(items) = &mut d {
+                items.push(MapItem::Pair("sops".into(), m.clone()));
+            }
+            d
+        })
+        .collect();
+    render_plain(&docs, file.format, opts)
+}
+
+/// Writes plaintext documents in the file's format, as `sops -d` prints them.
+pub fn render_plain(docs: &[Node], format: Format, opts: Emit) -> String {
+    match format {
+        Format::Yaml => tree::emit_yaml(docs),
+        Format::Json => docs.first().map(|d| tree::emit_json(d, opts.json_indent)).unwrap_or_default(),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Operations
+
+/// What `encrypt` needs besides the documents.
+#[derive(Debug, Clone, Default)]
+pub struct EncryptOptions {
+    /// age recipients (`age1…`), each gets its own copy of the data key.
+    pub recipients: Vec<String>,
+    /// The crypt rule.
+    pub rule: CryptRule,
+    /// Hash only encrypted values into the MAC.
+    pub mac_only_encrypted: bool,
+}
+
+/// Encrypts plaintext documents into a sops file (fresh data key, fresh IVs).
+pub fn encrypt(
+    docs: Vec<Node>,
+    format: Format,
+    opts: &EncryptOptions,
+    rng: &mut dyn Rng,
+    clock: &dyn Clock,
+) -> Result<SopsFile> {
+    if docs.iter().any(|d| d.get("sops").is_some()) {
+        return Err(SopsError::Other(
+            "the file already has a top-level `sops` key: it is already encrypted (use `decrypt`, `edit` or `rotate`)"
+                .into(),
+        ));
+    }
+    if opts.recipients.is_empty() {
+        return Err(SopsError::Other(
+            "no recipients: give --age age1…, or a .sops.yaml creation rule with age keys for this file".into(),
+        ));
+    }
+    let key = DataKey::generate(rng)?;
+    let mut age_entries = Vec::new();
+    for r in &opts.recipients {
+        age_entries.push(AgeEntry { recipient: r.clone(), enc: wrap_key(&key, r)? });
+    }
+    let meta = Metadata {
+        age: age_entries,
+        lastmodified: String::new(),
+        mac: String::new(),
+        rule: opts.rule.clone(),
+        mac_only_encrypted: opts.mac_only_encrypted,
+        version: SOPS_VERSION.into(),
+    };
+    seal(docs, format, meta, &key, rng, clock, None)
+}
+
+/// Encrypts plaintext `docs` with `key`, computes the MAC with a new
+/// `lastmodified`, and returns the file (metadata keys as given).
+fn seal(
+    mut docs: Vec<Node>,
+    format: Format,
+    mut meta: Metadata,
+    key: &DataKey,
+    rng: &mut dyn Rng,
+    clock: &dyn Clock,
+    ivs: Option<&IvCache>,
+) -> Result<SopsFile> {
+    let mut w = Walk {
+        key,
+        matcher: meta.rule.compile()?,
+        mac_only: meta.mac_only_encrypted,
+        hash: mac_hash_start(meta.mac_only_encrypted),
+        rng: Some(rng),
+        ivs,
+        seen_ivs: None,
+        warnings: Vec::new(),
+    };
+    for d in docs.iter_mut() {
+        w.encrypt_node(d, &mut Vec::new())?;
+    }
+    let digest = hex_upper(&w.hash.finalize_reset());
+    let now = Timestamp::utc(clock.now());
+    meta.lastmodified = now.rfc3339();
+    let mut iv = vec![0u8; 32];
+    match w.rng.as_deref_mut() {
+        Some(r) => r.fill(&mut iv).map_err(SopsError::Other)?,
+        None => return Err(SopsError::Other("no random generator".into())),
+    }
+    meta.mac = encrypt_bytes(key, &iv, digest.as_bytes(), &meta.lastmodified, "str")?;
+    Ok(SopsFile { format, docs, meta })
+}
+
+/// The result of decrypting a file.
+#[derive(Debug)]
+pub struct Decrypted {
+    /// The plaintext documents.
+    pub docs: Vec<Node>,
+    /// The data key.
+    pub key: DataKey,
+    /// IVs of the decrypted values (for byte-stable re-encryption).
+    pub ivs: IvCache,
+    /// Non-fatal findings (comments that did not decrypt).
+    pub warnings: Vec<String>,
+}
+
+/// Decrypts every value and verifies the MAC (unless `ignore_mac`).
+pub fn decrypt(
+    file: &SopsFile,
+    identities: &[age::x25519::Identity],
+    tried: &[String],
+    ignore_mac: bool,
+) -> Result<Decrypted> {
+    let key = unwrap_key(&file.meta, identities, tried)?;
+    decrypt_with_key(file, key, ignore_mac)
+}
+
+/// Decrypts with a known data key.
+pub fn decrypt_with_key(file: &SopsFile, key: DataKey, ignore_mac: bool) -> Result<Decrypted> {
+    let mut docs = file.docs.clone();
+    let mut ivs = IvCache::default();
+    let mut w = Walk {
+        key: &key,
+        matcher: file.meta.rule.compile()?,
+        mac_only: file.meta.mac_only_encrypted,
+        hash: mac_hash_start(file.meta.mac_only_encrypted),
+        rng: None,
+        ivs: None,
+        seen_ivs: Some(&mut ivs),
+        warnings: Vec::new(),
+    };
+    for d in docs.iter_mut() {
+        w.decrypt_node(d, &mut Vec::new())?;
+    }
+    let digest = hex_upper(&w.hash.finalize_reset());
+    let warnings = std::mem::take(&mut w.warnings);
+    drop(w);
+    if !ignore_mac {
+        if file.meta.mac.is_empty() {
+            return Err(SopsError::Mac("the file has no MAC (sops.mac is empty): it cannot be verified; use --ignore-mac only to recover a file you trust".into()));
+        }
+        let a = mac_aad(&file.meta.lastmodified)?;
+        let (stored, _, _) = decrypt_raw(&key, &file.meta.mac, &a, "sops.mac").map_err(|_| {
+            SopsError::Mac(
+                "MAC mismatch: the MAC does not decrypt (sops.mac or sops.lastmodified was changed); \
+                 the file was tampered with or damaged. Use --ignore-mac only to recover a file you trust"
+                    .into(),
+            )
+        })?;
+        if stored.as_slice() != digest.as_bytes() {
+            return Err(SopsError::Mac(
+                "MAC mismatch: the values do not match the file's MAC (a value was changed, added, removed or \
+                 reordered); the file was tampered with or damaged. Use --ignore-mac only to recover a file you trust"
+                    .into(),
+            ));
+        }
+    }
+    Ok(Decrypted { docs, key, ivs, warnings })
+}
+
+/// Re-encrypts edited plaintext with the file's data key and metadata, reusing the
+/// IVs of unchanged values; new MAC and `lastmodified`.
+pub fn reseal(
+    file: &SopsFile,
+    plain: Vec<Node>,
+    dec: &Decrypted,
+    rng: &mut dyn Rng,
+    clock: &dyn Clock,
+) -> Result<SopsFile> {
+    if plain.iter().any(|d| d.get("sops").is_some()) {
+        return Err(SopsError::Other("the edited document must not contain a top-level `sops` key".into()));
+    }
+    seal(plain, file.format, file.meta.clone(), &dec.key, rng, clock, Some(&dec.ivs))
+}
+
+/// `updatekeys`: the same data key, wrapped for a new recipient list. Values, MAC and
+/// `lastmodified` are untouched.
+pub fn update_keys(file: &SopsFile, key: &DataKey, recipients: &[String]) -> Result<SopsFile> {
+    let mut out = file.clone();
+    let mut entries = Vec::new();
+    for r in recipients {
+        match file.meta.age.iter().find(|e| &e.recipient == r) {
+            Some(e) => entries.push(e.clone()),
+            None => entries.push(AgeEntry { recipient: r.clone(), enc: wrap_key(key, r)? }),
+        }
+    }
+    out.meta.age = entries;
+    Ok(out)
+}
+
+/// `rotate`: decrypt (MAC verified), new data key, re-encrypt every value (old IVs
+/// reused, as sops does), new MAC, data key wrapped for `recipients`.
+pub fn rotate(
+    file: &SopsFile,
+    dec: &Decrypted,
+    recipients: &[String],
+    rng: &mut dyn Rng,
+    clock: &dyn Clock,
+) -> Result<SopsFile> {
+    let key = DataKey::generate(rng)?;
+    let mut meta = file.meta.clone();
+    meta.age = Vec::new();
+    for r in recipients {
+        meta.age.push(AgeEntry { recipient: r.clone(), enc: wrap_key(&key, r)? });
+    }
+    seal(dec.docs.clone(), file.format, meta, &key, rng, clock, Some(&dec.ivs))
+}
+
+// ---------------------------------------------------------------------------
+// Paths for --extract / set / unset
+
+/// One step of a `["a"][0]` path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// A map key.
+    Key(String),
+    /// A list index.
+    Index(usize),
+}
+
+/// Parses a sops tree path such as `["a"]["b"][0]`.
+pub fn parse_path(s: &str) -> std::result::Result<Vec<Step>, String> {
+    let bad = |why: &str| format!("invalid path {s:?}: {why}; expected e.g. '[\"k3s\"][\"token\"]' or '[\"list\"][0]'");
+    let c: Vec<char> = s.trim().chars().collect();
+    let mut i = 0;
+    let mut out = Vec::new();
+    while i < c.len() {
+        if c[i] != '[' {
+            return Err(bad("each step must start with ["));
+        }
+        i += 1;
+        match c.get(i) {
+            Some(&q @ ('"' | '\'')) => {
+                i += 1;
+                let mut key = String::new();
+                loop {
+                    match c.get(i) {
+                        None => return Err(bad("unterminated quoted key")),
+                        Some('\\') => {
+                            if let Some(n) = c.get(i + 1) {
+                                key.push(*n);
+                            }
+                            i += 2;
+                        }
+                        Some(&ch) if ch == q => {
+                            i += 1;
+                            break;
+                        }
+                        Some(&ch) => {
+                            key.push(ch);
+                            i += 1;
+                        }
+                    }
+                }
+                out.push(Step::Key(key));
+            }
+            Some(d) if d.is_ascii_digit() => {
+                let mut n = String::new();
+                while let Some(d) = c.get(i).filter(|d| d.is_ascii_digit()) {
+                    n.push(*d);
+                    i += 1;
+                }
+                out.push(Step::Index(n.parse().map_err(|_| bad("index too large"))?));
+            }
+            _ => return Err(bad("a step must be a quoted key or a list index")),
+        }
+        if c.get(i) != Some(&']') {
+            return Err(bad("missing ]"));
+        }
+        i += 1;
+    }
+    if out.is_empty() {
+        return Err(bad("empty path"));
+    }
+    Ok(out)
+}
+
+fn show_steps(steps: &[Step]) -> String {
+    steps
+        .iter()
+        .map(|s| match s {
+            Step::Key(k) => format!("[{k:?}]"),
+            Step::Index(i) => format!("[{i}]"),
+        })
+        .collect()
+}
+
+fn seq_values(items: &[Node]) -> Vec<usize> {
+    items.iter().enumerate().filter(|(_, n)| !matches!(n, Node::Comment(_))).map(|(i, _)| i).collect()
+}
+
+/// The node at `steps`.
+pub fn lookup<'a>(doc: &'a Node, steps: &[Step]) -> std::result::Result<&'a Node, String> {
+    let mut cur = doc;
+    for (n, step) in steps.iter().enumerate() {
+        let here = show_steps(&steps[..=n]);
+        cur = match (cur, step) {
+            (Node::Map(_), Step::Key(k)) => cur.get(k).ok_or_else(|| format!("{here}: no such key"))?,
+            (Node::Seq(items), Step::Index(i)) => {
+                let idx = seq_values(items);
+                idx.get(*i)
+                    .and_then(|j| items.get(*j))
+                    .ok_or_else(|| format!("{here}: index out of range (the list has {} items)", idx.len()))?
+            }
+            (Node::Map(_), Step::Index(_)) => return Err(format!("{here}: this is a map; use a quoted key")),
+            (Node::Seq(_), Step::Key(_)) => return Err(format!("{here}: this is a list; use an index")),
+            _ => return Err(format!("{here}: a scalar has no children")),
+        };
+    }
+    Ok(cur)
+}
+
+/// Sets the value at `steps`, creating missing map keys (as `sops set` does).
+pub fn set_path(doc: &mut Node, steps: &[Step], value: Node) -> std::result::Result<(), String> {
+    let Some((last, parents)) = steps.split_last() else {
+        return Err("empty path".into());
+    };
+    let mut cur = doc;
+    for (n, step) in parents.iter().enumerate() {
+        let here = show_steps(&steps[..=n]);
+        cur = match (cur, step) {
+            (Node::Map(items), Step::Key(k)) => {
+                let pos = items.iter().position(|i| matches!(i, MapItem::Pair(kk, _) if kk == k));
+                let pos = match pos {
+                    Some(p) => p,
+                    None => {
+                        items.push(MapItem::Pair(k.clone(), Node::Map(Vec::new())));
+                        items.len() - 1
+                    }
+                };
+                match items.get_mut(pos) {
+                    Some(MapItem::Pair(_, v)) => v,
+                    _ => return Err(format!("{here}: not found")),
+                }
+            }
+            (Node::Seq(items), Step::Index(i)) => {
+                let idx = seq_values(items);
+                let j = *idx
+                    .get(*i)
+                    .ok_or_else(|| format!("{here}: index out of range (the list has {} items)", idx.len()))?;
+                items.get_mut(j).ok_or_else(|| format!("{here}: index out of range"))?
+            }
+            (Node::Map(_), Step::Index(_)) => return Err(format!("{here}: this is a map; use a quoted key")),
+            (Node::Seq(_), Step::Key(_)) => return Err(format!("{here}: this is a list; use an index")),
+            _ => return Err(format!("{here}: a scalar has no children")),
+        };
+    }
+    let here = show_steps(steps);
+    match (cur, last) {
+        (Node::Map(items), Step::Key(k)) => {
+            match items.iter_mut().find_map(|i| match i {
+                MapItem::Pair(kk, v) if kk == k => Some(v),
+                _ => None,
+            }) {
+                Some(v) => *v = value,
+                None => items.push(MapItem::Pair(k.clone(), value)),
+            }
+            Ok(())
+        }
+        (Node::Seq(items), Step::Index(i)) => {
+            let idx = seq_values(items);
+            if let Some(j) = idx.get(*i) {
+                if let Some(slot) = items.get_mut(*j) {
+                    *slot = value;
+                }
+                Ok(())
+            } else if *i == idx.len() {
+                items.push(value);
+                Ok(())
+            } else {
+                Err(format!("{here}: index out of range (the list has {} items)", idx.len()))
+            }
+        }
+        (Node::Map(_), Step::Index(_)) => Err(format!("{here}: this is a map; use a quoted key")),
+        (Node::Seq(_), Step::Key(_)) => Err(format!("{here}: this is a list; use an index")),
+        _ => Err(format!("{here}: a scalar has no children")),
+    }
+}
+
+/// Removes the value at `steps`; an error when it does not exist.
+pub fn unset_path(doc: &mut Node, steps: &[Step]) -> std::result::Result<(), String> {
+    let Some((last, parents)) = steps.split_last() else {
+        return Err("empty path".into());
+    };
+    let here = show_steps(steps);
+    let parent = lookup_mut(doc, parents)?;
+    match (parent, last) {
+        (Node::Map(items), Step::Key(k)) => {
+            let pos = items
+                .iter()
+                .position(|i| matches!(i, MapItem::Pair(kk, _) if kk == k))
+                .ok_or_else(|| format!("{here}: no such key"))?;
+            items.remove(pos);
+            Ok(())
+        }
+        (Node::Seq(items), Step::Index(i)) => {
+            let idx = seq_values(items);
+            let j =
+                *idx.get(*i).ok_or_else(|| format!("{here}: index out of range (the list has {} items)", idx.len()))?;
+            items.remove(j);
+            Ok(())
+        }
+        _ => Err(format!("{here}: the parent is not a map or list of that kind")),
+    }
+}
+
+fn lookup_mut<'a>(doc: &'a mut Node, steps: &[Step]) -> std::result::Result<&'a mut Node, String> {
+    let mut cur = doc;
+    for (n, step) in steps.iter().enumerate() {
+        let here = show_steps(&steps[..=n]);
+        cur = match (cur, step) {
+            (Node::Map(items), Step::Key(k)) => items
+                .iter_mut()
+                .find_map(|i| match i {
+                    MapItem::Pair(kk, v) if kk == k => Some(v),
+                    _ => None,
+                })
+                .ok_or_else(|| format!("{here}: no such key"))?,
+            (Node::Seq(items), Step::Index(i)) => {
+                let idx = seq_values(items);
+                let j = *idx.get(*i).ok_or_else(|| format!("{here}: index out of range"))?;
+                items.get_mut(j).ok_or_else(|| format!("{here}: index out of range"))?
+            }
+            _ => return Err(format!("{here}: no such path")),
+        };
+    }
+    Ok(cur)
+}
+
+/// `--extract` output: a scalar as raw text (a string without newline, as sops),
+/// a subtree in the file's format.
+pub fn render_extract(node: &Node, format: Format, opts: Emit) -> String {
+    match node {
+        Node::Scalar(Scalar::Str(s)) => s.clone(),
+        Node::Scalar(s) => match format {
+            Format::Yaml => {
+                let mut t = tree::emit_yaml(&[Node::Map(vec![MapItem::Pair("v".into(), Node::Scalar(s.clone()))])]);
+                t = t.trim_start_matches("v: ").to_string();
+                t
+            }
+            Format::Json => {
+                let mut t = tree::emit_json(node, opts.json_indent);
+                t.pop();
+                t
+            }
+        },
+        Node::Map(_) => render_plain(std::slice::from_ref(node), format, opts),
+        Node::Seq(_) => match format {
+            Format::Json => tree::emit_json(node, opts.json_indent).trim_end().to_string(),
+            Format::Yaml => tree::emit_yaml(std::slice::from_ref(node)),
+        },
+        Node::Comment(c) => c.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seams::{FixedClock, TestRng};
+
+    fn identity() -> age::x25519::Identity {
+        crate::identity::identity_from_bytes(&[9u8; 32]).unwrap()
+    }
+
+    fn enc(src: &str, opts: EncryptOptions) -> SopsFile {
+        let docs = parse_plain(src, Format::Yaml).unwrap();
+        encrypt(docs, Format::Yaml, &opts, &mut TestRng::new(1), &FixedClock(1_700_000_000)).unwrap()
+    }
+
+    fn opts() -> EncryptOptions {
+        EncryptOptions { recipients: vec![identity().to_public().to_string()], ..Default::default() }
+    }
+
+    #[test]
+    fn roundtrip_types_and_rules() {
+        let src = "# c\na: hunter2\nport: 5432\nf: 1.5\nb: true\nt: 2024-01-02\ne: \"\"\nn: null\nport_unencrypted: 80\nl:\n    - x\n    # lc\n    - y\n";
+        let f = enc(src, opts());
+        let text = render_encrypted(&f, Emit::default());
+        assert!(text.contains("port_unencrypted: 80\n"));
+        assert!(text.contains("type:int]"));
+        assert!(text.contains("e: \"\"\n"));
+        assert!(text.contains("    - ENC[") && text.contains("type:comment]"));
+        assert!(text.contains("lastmodified: \"2023-11-14T22:13:20Z\""));
+        let back = parse_encrypted(&text, Format::Yaml).unwrap();
+        let d = decrypt(&back, &[identity()], &[], false).unwrap();
+        let want = src
+            .replace("n: null", "\"n\": null")
+            .replace("2024-01-02", "2024-01-02T00:00:00Z")
+            .replace("- y", "- \"y\"");
+        assert_eq!(render_plain(&d.docs, Format::Yaml, Emit::default()), want);
+    }
+
+    #[test]
+    fn tamper_is_refused() {
+        let f = enc("a: x\nb: y\n", opts());
+        let text = render_encrypted(&f, Emit::default());
+        // Swap the two values: GCM (AAD) catches it.
+        let lines: Vec<&str> = text.lines().collect();
+        let (a, b) = (lines[0].replacen("a: ", "", 1), lines[1].replacen("b: ", "", 1));
+        let swapped = text.replacen(lines[0], &format!("a: {b}"), 1).replacen(lines[1], &format!("b: {a}"), 1);
+        let e = decrypt(&parse_encrypted(&swapped, Format::Yaml).unwrap(), &[identity()], &[], false).unwrap_err();
+        assert!(matches!(e, SopsError::Value(_)), "{e}");
+        // Remove a key: the MAC catches it.
+        let removed = text.replacen(&format!("{}\n", lines[1]), "", 1);
+        let e = decrypt(&parse_encrypted(&removed, Format::Yaml).unwrap(), &[identity()], &[], false).unwrap_err();
+        assert!(matches!(e, SopsError::Mac(_)), "{e}");
+        assert!(decrypt(&parse_encrypted(&removed, Format::Yaml).unwrap(), &[identity()], &[], true).is_ok());
+        // Changed lastmodified.
+        let moved = text.replace("2023-11-14T22:13:20Z", "2023-11-14T22:13:21Z");
+        let e = decrypt(&parse_encrypted(&moved, Format::Yaml).unwrap(), &[identity()], &[], false).unwrap_err();
+        assert!(e.to_string().contains("MAC"), "{e}");
+        // Wrong identity.
+        let other = crate::identity::identity_from_bytes(&[7u8; 32]).unwrap();
+        let e = decrypt(&parse_encrypted(&text, Format::Yaml).unwrap(), &[other], &["x".into()], false).unwrap_err();
+        assert!(matches!(e, SopsError::NoKey(_)));
+    }
+
+    #[test]
+    fn paths() {
+        assert_eq!(
+            parse_path("[\"a\"][0]['b']").unwrap(),
+            vec![Step::Key("a".into()), Step::Index(0), Step::Key("b".into())]
+        );
+        assert!(parse_path("a.b").is_err());
+        assert!(parse_path("[\"a\"").is_err());
+        let mut doc = parse_plain("a:\n    b: 1\nl: [1, 2]\n", Format::Yaml).unwrap().remove(0);
+        set_path(&mut doc, &parse_path("[\"a\"][\"c\"]").unwrap(), Node::str("x")).unwrap();
+        set_path(&mut doc, &parse_path("[\"n\"][\"m\"]").unwrap(), Node::str("y")).unwrap();
+        assert!(set_path(&mut doc, &parse_path("[\"l\"][5]").unwrap(), Node::str("y")).is_err());
+        unset_path(&mut doc, &parse_path("[\"a\"][\"b\"]").unwrap()).unwrap();
+        assert!(unset_path(&mut doc, &parse_path("[\"zz\"]").unwrap()).unwrap_err().contains("no such key"));
+        assert_eq!(tree::emit_yaml(&[doc]), "a:\n    c: x\nl:\n    - 1\n    - 2\n\"n\":\n    m: \"y\"\n");
+    }
+}
