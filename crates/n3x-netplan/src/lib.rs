@@ -9,6 +9,7 @@
 
 pub mod check;
 pub mod netplan;
+pub mod netplan_out;
 pub mod networkd;
 pub mod nixout;
 pub mod plan;
@@ -30,6 +31,8 @@ pub enum Format {
     Networkd,
     /// The plan as JSON.
     Json,
+    /// A netplan v2 YAML file per node.
+    Netplan,
 }
 
 /// Plans every node of an Inventory or Cluster document, or reads a NetworkPlan.
@@ -117,6 +120,13 @@ pub fn render(
             for n in &plan.nodes {
                 let f = nixout::render_node(n, &header("nix", input, &n.node));
                 out.push(OutputFile::text(dir(&n.node, "network.nix"), f.render()));
+            }
+        }
+        Format::Netplan => {
+            for n in &plan.nodes {
+                let head: String = header("netplan", input, &n.node).iter().map(|l| format!("# {l}\n")).collect();
+                let body = n3x_core::io::to_yaml(&netplan_out::to_netplan(&n.interfaces))?;
+                out.push(OutputFile::text(dir(&n.node, "50-n3x.yaml"), format!("{head}{body}")));
             }
         }
         Format::Networkd => {

@@ -46,7 +46,7 @@ enum Command {
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
     },
-    /// Render a NixOS module (nix), networkd units (networkd) or the plan (json).
+    /// Render a NixOS module (nix), networkd units (networkd), netplan YAML (netplan) or the plan (json).
     #[command(
         after_help = "Examples:\n  n3x-netplan render examples/edge-lab/inventory.yaml --format nix --out out/hosts\n  n3x-netplan render inv.yaml --node n100-1 --format networkd\n  n3x-netplan render --from-netplan 50-lab.yaml --format networkd --out /tmp/units\n\nWith --out DIR, nix writes DIR/<node>/network.nix and networkd writes DIR/<node>/*.network|netdev|link\n(--from-netplan: straight into DIR). Without --out, one node is printed to standard output."
     )]
@@ -88,6 +88,7 @@ enum FormatArg {
     Nix,
     Networkd,
     Json,
+    Netplan,
 }
 
 fn main() -> ExitCode {
@@ -137,6 +138,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                 FormatArg::Nix => Format::Nix,
                 FormatArg::Networkd => Format::Networkd,
                 FormatArg::Json => Format::Json,
+                FormatArg::Netplan => Format::Netplan,
             };
             match out {
                 Some(dir) => {

@@ -98,3 +98,42 @@ fn invalid_corpus_is_rejected_with_position() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The short form (inventory) expands into the same model: exported as netplan YAML,
+/// netplan's generator configures networkd exactly as n3x's own units do.
+#[test]
+fn example_nodes_match_netplan_generate() {
+    let Some(generator) = n3x_testkit::require(n3x_testkit::NETPLAN_GENERATE) else { return };
+    let root = n3x_testkit::repo_root();
+    let mut checked = 0;
+    for ex in ["edge-lab", "single-node"] {
+        let p = root.join("examples").join(ex).join("inventory.yaml");
+        let doc = Document::parse("inventory.yaml", &std::fs::read_to_string(&p).unwrap()).unwrap();
+        let (plan, _) = n3x_netplan::plan_document(&doc).unwrap();
+        for node in &plan.nodes {
+            let yaml = n3x_core::io::to_yaml(&n3x_netplan::netplan_out::to_netplan(&node.interfaces)).unwrap();
+            let theirs = netplan_generate(&generator, &yaml)
+                .unwrap_or_else(|e| panic!("{ex}/{}: netplan rejected\n{yaml}\n{e}", node.node));
+            let ours = n3x_units(&node.interfaces);
+            if let Some(d) = diff(&ours, &theirs) {
+                panic!("{ex}/{}: differs from netplan:\n{d}\n{yaml}", node.node);
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 6);
+}
+
+/// netplan → model → netplan → model is the identity on every valid corpus file.
+#[test]
+fn netplan_export_round_trips() {
+    for path in corpus("valid") {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let doc = Document::parse("a.yaml", &text).unwrap();
+        let (first, _) = n3x_netplan::plan_netplan(&doc, "x").unwrap();
+        let exported = n3x_netplan::netplan_out::to_netplan_value(&first.nodes[0].interfaces);
+        let doc2 = Document::from_value("b.yaml", exported);
+        let (second, _) = n3x_netplan::plan_netplan(&doc2, "x").unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(first.nodes[0].interfaces, second.nodes[0].interfaces, "{}", path.display());
+    }
+}
