@@ -21,7 +21,7 @@ fn main() {
             let (files, _) = n3x_kube_bootstrap::bootstrap(&cluster).expect("renders");
             bytes += n3x_kube_bootstrap::render_yaml(&files, "inventory.yaml").unwrap().len();
             bytes += n3x_kube_bootstrap::render_dir(&files, "inventory.yaml").unwrap().len();
-            bytes += n3x_kube_bootstrap::render_nix(&cluster, &files, "inventory.yaml").len();
+            bytes += n3x_kube_bootstrap::render_nix(&cluster, &files, "inventory.yaml", None).len();
         }
         let per = t.elapsed() / n;
         println!(

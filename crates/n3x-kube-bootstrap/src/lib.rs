@@ -95,8 +95,15 @@ pub fn render_dir(files: &[Manifest], input: &str) -> Result<Vec<OutputFile>, St
     Ok(out)
 }
 
-/// One `<node>/k3s-manifests.nix` per server node (k3s applies manifests on servers only).
-pub fn render_nix(cluster: &Cluster, files: &[Manifest], input: &str) -> Vec<OutputFile> {
+/// One `<node>/k3s-manifests.nix` per server node (k3s applies manifests on servers
+/// only). With `creds`, the module also renders the Argo CD repository Secret through
+/// sops-nix (by reference; see [`nixout::RepoCredentials`]).
+pub fn render_nix(
+    cluster: &Cluster,
+    files: &[Manifest],
+    input: &str,
+    creds: Option<&nixout::RepoCredentials>,
+) -> Vec<OutputFile> {
     cluster
         .nodes
         .iter()
@@ -108,7 +115,7 @@ pub fn render_nix(cluster: &Cluster, files: &[Manifest], input: &str) -> Vec<Out
                 cluster.name.as_str(),
                 n.name.as_str()
             ));
-            let file = nixout::module(files, head);
+            let file = nixout::module(files, head, creds);
             OutputFile::text(format!("{}/k3s-manifests.nix", n.name.as_str()), file.render())
         })
         .collect()

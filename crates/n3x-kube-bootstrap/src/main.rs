@@ -10,6 +10,7 @@ use n3x_core::cli::{report_warnings, run, Error};
 use n3x_core::cluster::Cluster;
 use n3x_core::io::{input_name, read_document, write_all, write_atomic, write_stdout};
 use n3x_core::Diagnostics;
+use n3x_kube_bootstrap::nixout::RepoCredentials;
 use n3x_kube_bootstrap::{bootstrap, components, render_dir, render_nix, render_yaml, Format};
 
 const TOOL: &str = "n3x-kube-bootstrap";
@@ -30,7 +31,8 @@ enum Command {
     #[command(after_help = "Examples:\n  \
         n3x-kube-bootstrap render examples/edge-lab/inventory.yaml > bootstrap.yaml\n  \
         n3x-kube-bootstrap render cluster.json --format dir --out /var/lib/rancher/k3s/server/manifests\n  \
-        n3x-kube-bootstrap render examples/edge-lab/inventory.yaml --format nix --out hosts")]
+        n3x-kube-bootstrap render examples/edge-lab/inventory.yaml --format nix --out hosts\n  \
+        n3x-kube-bootstrap render cluster.json --format nix --out hosts --argocd-repo-secret argocd-repo-token")]
     Render(RenderArgs),
     /// List every component with its chart, repository and pinned version.
     #[command(after_help = "Examples:\n  \
@@ -76,6 +78,14 @@ struct RenderArgs {
     /// Treat warnings as errors.
     #[arg(long)]
     deny_warnings: bool,
+    /// (--format nix) Name of the sops-nix secret holding the Argo CD repository's
+    /// password/token (https) or SSH private key (ssh URL); the module renders the
+    /// repository Secret from it on the host. The value never enters n3x's output.
+    #[arg(long, value_name = "SOPS_SECRET")]
+    argocd_repo_secret: Option<String>,
+    /// (--format nix) User name for an https repository with --argocd-repo-secret.
+    #[arg(long, value_name = "USER", default_value = "git")]
+    argocd_repo_user: String,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -155,6 +165,12 @@ fn render(args: RenderArgs) -> Result<(), Error> {
         Format::Dir | Format::Nix if args.out.is_none() => {
             return Err(Error::Usage(format!("--format {} needs --out DIR", format.as_str())))
         }
+        Format::Yaml | Format::Dir if args.argocd_repo_secret.is_some() => {
+            return Err(Error::Usage(
+                "--argocd-repo-secret needs --format nix: only sops-nix on the host may render the repository Secret"
+                    .into(),
+            ))
+        }
         _ => {}
     }
     let (cluster, mut warnings, doc) = load(args.file.as_deref())?;
@@ -187,7 +203,29 @@ fn render(args: RenderArgs) -> Result<(), Error> {
             write_all(args.out.as_deref().unwrap_or(Path::new(".")), &out)
         }
         Format::Nix => {
-            let out = render_nix(&cluster, &files, &input);
+            let creds = match &args.argocd_repo_secret {
+                None => None,
+                Some(secret) => {
+                    let Some(url) = cluster.addons.argocd.repo_url.clone().filter(|_| cluster.addons.argocd.enabled)
+                    else {
+                        return Err(Error::Usage(
+                            "--argocd-repo-secret given but Argo CD is not enabled in the inventory".into(),
+                        ));
+                    };
+                    if secret.trim().is_empty() || secret.contains(['\n', '"', '$']) {
+                        return Err(Error::Usage(format!(
+                            "--argocd-repo-secret {secret:?}: give the name of a sops secret"
+                        )));
+                    }
+                    Some(RepoCredentials {
+                        repo_url: url,
+                        secret: secret.clone(),
+                        username: args.argocd_repo_user.clone(),
+                        part_of: cluster.name.as_str().to_string(),
+                    })
+                }
+            };
+            let out = render_nix(&cluster, &files, &input, creds.as_ref());
             if out.is_empty() {
                 return Err(Error::Failed(
                     "the cluster has no server node; k3s applies manifests on servers only".into(),

@@ -12,7 +12,7 @@
 
 use serde_json::Value;
 
-use n3x_core::nix::{Attrs, Nix, NixFile};
+use n3x_core::nix::{self, Attrs, Nix, NixFile};
 
 use crate::manifests::Manifest;
 
@@ -47,8 +47,83 @@ fn rank(key: &str) -> usize {
     ["apiVersion", "kind", "metadata", "name", "namespace"].iter().position(|k| *k == key).unwrap_or(5)
 }
 
+/// Argo CD repository credentials by reference: the name of a sops-nix secret
+/// holding the password/token (https) or the SSH private key (ssh URLs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoCredentials {
+    /// The repository URL (from the cluster's `addons.argocd.repoUrl`).
+    pub repo_url: String,
+    /// sops-nix secret name (`sops.secrets.<name>`).
+    pub secret: String,
+    /// User name for https repositories.
+    pub username: String,
+    /// Labels n3x puts on what it creates (cluster name in `part-of`).
+    pub part_of: String,
+}
+
+/// Where the rendered repository Secret lands: a file of k3s's manifests folder
+/// after the root Application (81), written by sops-nix at activation.
+pub const REPO_SECRET_PATH: &str = "/var/lib/rancher/k3s/server/manifests/82-argocd-repo.yaml";
+
+fn is_ssh(url: &str) -> bool {
+    url.starts_with("ssh://") || (url.contains('@') && !url.contains("://"))
+}
+
+/// `sops.secrets.<secret>` and a `sops.templates` entry that renders the Argo CD
+/// repository Secret (as JSON, which is YAML) into the manifests folder. The value is
+/// spliced in by sops-nix at activation through `config.sops.placeholder`, so it is
+/// never in this file, the Nix store or n3x's output.
+fn repo_credentials(c: &RepoCredentials) -> (Attrs, Attrs) {
+    let placeholder = Nix::Expr(format!("config.sops.placeholder.{}", nix::attr_name(&c.secret)));
+    let mut data = Attrs::new();
+    data.set("type", "git");
+    data.set("url", c.repo_url.as_str());
+    if is_ssh(&c.repo_url) {
+        data.set("sshPrivateKey", placeholder);
+    } else {
+        data.set("username", c.username.as_str());
+        data.set("password", placeholder);
+    }
+    let mut labels = Attrs::new();
+    labels.set("app.kubernetes.io/name", "argocd");
+    labels.set("app.kubernetes.io/component", "repository-credentials");
+    labels.set("app.kubernetes.io/part-of", c.part_of.as_str());
+    labels.set("app.kubernetes.io/managed-by", "n3x");
+    // How Argo CD finds repository credentials.
+    labels.set("argocd.argoproj.io/secret-type", "repository");
+    let mut metadata = Attrs::new();
+    metadata.set("name", "n3x-argocd-repo");
+    metadata.set("namespace", crate::components::ARGOCD.namespace);
+    metadata.set("labels", Nix::Attrs(labels));
+    let mut secret = Attrs::new();
+    secret.set("apiVersion", "v1");
+    secret.set("kind", "Secret");
+    secret.set("metadata", Nix::Attrs(metadata));
+    secret.set("type", "Opaque");
+    secret.set("stringData", Nix::Attrs(data));
+    // `builtins.toJSON { … }`: the set is printed by the Nix printer (values escaped),
+    // then indented to sit at the depth of `content` (three levels).
+    let text = nix::render(&Nix::Attrs(secret)).replace('\n', "\n      ");
+    let mut template = Attrs::new();
+    template.set("path", REPO_SECRET_PATH);
+    template.set("content", Nix::Expr(format!("builtins.toJSON {text}")));
+    let mut secrets = Attrs::new();
+    secrets.set_commented(
+        c.secret.clone(),
+        Nix::Attrs(Attrs::new()),
+        if is_ssh(&c.repo_url) {
+            "The SSH private key of the Argo CD repository."
+        } else {
+            "The password or token of the Argo CD repository."
+        },
+    );
+    let mut templates = Attrs::new();
+    templates.set("n3x-argocd-repo.yaml", Nix::Attrs(template));
+    (secrets, templates)
+}
+
 /// The module for one server node.
-pub fn module(manifests: &[Manifest], header: Vec<String>) -> NixFile {
+pub fn module(manifests: &[Manifest], header: Vec<String>, creds: Option<&RepoCredentials>) -> NixFile {
     let mut files = Attrs::new();
     for m in manifests {
         let content = match m.docs.as_slice() {
@@ -62,5 +137,11 @@ pub fn module(manifests: &[Manifest], header: Vec<String>) -> NixFile {
     }
     let mut body = Attrs::new();
     body.set_path(&["services", "k3s", "manifests"], Nix::Attrs(files));
-    NixFile { header, args: None, body: Nix::Attrs(body) }
+    let args = creds.map(|c| {
+        let (secrets, templates) = repo_credentials(c);
+        body.set_path(&["sops", "secrets"], Nix::Attrs(secrets));
+        body.set_path(&["sops", "templates"], Nix::Attrs(templates));
+        vec!["config".to_string()]
+    });
+    NixFile { header, args, body: Nix::Attrs(body) }
 }

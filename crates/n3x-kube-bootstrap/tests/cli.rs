@@ -266,3 +266,55 @@ fn no_secret_in_any_output() {
         }
     }
 }
+
+/// `--argocd-repo-secret`: the Nix module renders the Argo CD repository Secret through
+/// sops-nix by reference. Evaluated with a stand-in placeholder, the template is a
+/// Secret validate-manifests accepts; the module itself holds no value.
+#[test]
+fn argocd_repository_credentials_by_reference() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("hosts");
+    bin()
+        .args([
+            "render",
+            &example_path("single-node"),
+            "--format",
+            "nix",
+            "--argocd-repo-secret",
+            "argocd-repo-token",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let module = out.join("nuc-1/k3s-manifests.nix");
+    let text = std::fs::read_to_string(&module).unwrap();
+    assert!(text.contains("config.sops.placeholder.argocd-repo-token"), "{text}");
+    assert!(text.contains("/var/lib/rancher/k3s/server/manifests/82-argocd-repo.yaml"));
+    // Only with the nix form.
+    bin()
+        .args(["render", &example_path("single-node"), "--format", "dir", "--argocd-repo-secret", "x", "--out"])
+        .arg(tmp.path().join("d"))
+        .assert()
+        .code(2);
+    let Some(nix) = n3x_testkit::require(n3x_testkit::NIX_INSTANTIATE) else { return };
+    n3x_testkit::nix_parse(&nix, &module);
+    let expr = format!(
+        "(import {} {{ config = {{ sops.placeholder.argocd-repo-token = \"stand-in-value\"; }}; }}).sops.templates.\"n3x-argocd-repo.yaml\".content",
+        module.display()
+    );
+    let eval = std::process::Command::new(nix)
+        .args(["--eval", "--strict", "--json", "--expr", &expr])
+        .env("NIX_STATE_DIR", std::env::temp_dir().join("n3x-nix-state"))
+        .output()
+        .unwrap();
+    assert!(eval.status.success(), "{}", String::from_utf8_lossy(&eval.stderr));
+    let content: String = serde_json::from_slice(&eval.stdout).unwrap();
+    let secret: Value = serde_json::from_str(&content).unwrap();
+    assert_eq!(secret["metadata"]["labels"]["argocd.argoproj.io/secret-type"], "repository");
+    assert_eq!(secret["stringData"]["password"], "stand-in-value");
+    assert_eq!(secret["stringData"]["url"], "https://github.com/example/homelab-apps.git");
+    let file = tmp.path().join("secret.yaml");
+    std::fs::write(&file, &content).unwrap();
+    assert_valid(&[&file], "the rendered repository Secret");
+}
