@@ -1,11 +1,13 @@
 //! n3x-inventory: everything about the inventory itself — query the normalized
-//! cluster, import a hosts CSV, publish the JSON Schema, draw the topology.
+//! cluster, import a hosts CSV, publish the JSON Schema, draw the topology, and
+//! render the flake that ties every tool's output together.
 //! Loading, validation and normalization live in `n3x_core::normalize`, because
 //! every tool reads inventories too.
 //!
 //! Functions here are pure: documents in, documents or text out.
 
 pub mod csv_import;
+pub mod flake;
 pub mod graph;
 pub mod query;
 pub mod schema;

@@ -108,6 +108,17 @@ enum Command {
         #[arg(long, value_enum, default_value_t = GraphArg::Mermaid)]
         format: GraphArg,
     },
+    /// Render flake.nix, hosts/<node>/default.nix and the nix/ modules they import.
+    #[command(
+        after_help = "Example:\n  n3x-inventory render-flake examples/edge-lab/inventory.yaml --out out/\n\nThe other tools render into the same hosts/<node>/ folders (disko.nix, network.nix,\nsecrets.nix, k3s-manifests.nix); each host imports those that exist."
+    )]
+    RenderFlake {
+        /// Inventory or Cluster file (`-` or absent: standard input).
+        file: Option<PathBuf>,
+        /// Output folder.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  n3x-inventory completions bash > /etc/bash_completion.d/n3x-inventory")]
     Completions {
@@ -264,6 +275,14 @@ fn run(cli: Cli) -> Result<(), Error> {
                 GraphArg::Dot => graph::GraphFormat::Dot,
             };
             write_stdout(graph::render(&c, f).as_bytes())
+        }
+        Command::RenderFlake { file, out } => {
+            let c = load(file.as_ref(), deny, &[])?;
+            let source = n3x_core::io::input_name(file.as_deref());
+            let files = n3x_inventory::flake::render(&c, &source);
+            n3x_core::io::write_all(&out, &files)?;
+            eprintln!("{TOOL}: wrote {} files to {}", files.len(), out.display());
+            Ok(())
         }
         Command::Completions { shell } => {
             let mut buf = Vec::new();

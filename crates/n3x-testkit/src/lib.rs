@@ -148,3 +148,120 @@ pub fn nix_eval_json(nix: &Path, file: &Path) -> serde_json::Value {
     );
     serde_json::from_slice(&out.stdout).expect("nix-instantiate printed JSON")
 }
+
+/// The NixOS option manifest (`shared/reference/nixos-options.json`): option path → entry.
+pub fn nixos_options() -> serde_json::Map<String, serde_json::Value> {
+    let path = shared_dir().join("reference/nixos-options.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let v: serde_json::Value = serde_json::from_str(&text).expect("nixos-options.json is JSON");
+    v["options"].as_object().cloned().expect("nixos-options.json has an options map")
+}
+
+/// Walks an evaluated module (attribute sets as JSON) and returns every attribute path
+/// that is not a known option (treating `<name>`/`<key>` segments as wildcards), plus
+/// paths whose entry is `removed`, `alias` or `unconfirmed`. Descent stops at an
+/// option (its value is data) or below a freeform/`attrsOf anything` type.
+pub fn unknown_option_paths(module: &serde_json::Value, skip: &[&str]) -> Vec<String> {
+    let options = nixos_options();
+    let mut bad = Vec::new();
+    walk(&options, module, &mut Vec::new(), skip, &mut bad);
+    bad
+}
+
+fn matches(pattern: &str, segs: &[String]) -> bool {
+    let parts = split_option_path(pattern);
+    parts.len() == segs.len()
+        && parts
+            .iter()
+            .zip(segs)
+            .all(|(p, s)| (p.starts_with('<') && p.ends_with('>')) || p == s || p.trim_matches('"') == s)
+}
+
+fn split_option_path(p: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for c in p.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '.' if !quoted => out.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+fn walk(
+    options: &serde_json::Map<String, serde_json::Value>,
+    v: &serde_json::Value,
+    path: &mut Vec<String>,
+    skip: &[&str],
+    bad: &mut Vec<String>,
+) {
+    let Some(obj) = v.as_object() else { return };
+    for (k, child) in obj {
+        path.push(k.clone());
+        let joined = path.join(".");
+        if !skip.contains(&joined.as_str()) {
+            let exact = options.iter().find(|(p, _)| matches(p, path));
+            match exact {
+                Some((p, entry)) => {
+                    let kind = entry.get("kind").and_then(|k| k.as_str()).unwrap_or("");
+                    if ["removed", "alias", "unconfirmed"].contains(&kind) {
+                        bad.push(format!("{joined} ({kind}: {p})"));
+                    }
+                    let ty = entry.get("type").and_then(|t| t.as_str()).unwrap_or("");
+                    let is_container = ty.starts_with("attrsOf (submodule")
+                        || ty.starts_with("submodule")
+                        || ty.starts_with("listOf (submodule");
+                    if is_container && !ty.contains("freeformType") {
+                        walk(options, child, path, skip, bad);
+                    }
+                }
+                None => {
+                    let prefix = options.keys().any(|p| {
+                        let parts = split_option_path(p);
+                        parts.len() > path.len() && matches(&parts[..path.len()].join("."), path)
+                    });
+                    if prefix {
+                        walk(options, child, path, skip, bad);
+                    } else {
+                        bad.push(joined);
+                    }
+                }
+            }
+        }
+        path.pop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn option_checker_flags_unknown_removed_and_alias_paths() {
+        let module = serde_json::json!({
+            "services": {"k3s": {"enable": true, "bogus": 1, "docker": true,
+                                  "manifests": {"x": {"enable": true, "nope": 2}}},
+                         "openssh": {"permitRootLogin": "no", "settings": {"AnyFreeformKey": 1}}},
+            "networking": {"hostName": "a"},
+            "sops": {"secrets": {"k3s-token": {"sopsFile": "/x", "restartUnits": ["k3s.service"]}}},
+            "hardware": {"raspberry-pi": {"4": {"i2c1": {"enable": true}}}},
+            "foo": {}
+        });
+        let mut bad = unknown_option_paths(&module, &[]);
+        bad.sort();
+        assert_eq!(
+            bad,
+            vec![
+                "foo".to_string(),
+                "services.k3s.bogus".into(),
+                "services.k3s.docker (removed: services.k3s.docker)".into(),
+                "services.k3s.manifests.x.nope".into(),
+                "services.openssh.permitRootLogin (alias: services.openssh.permitRootLogin)".into(),
+            ]
+        );
+    }
+}
