@@ -637,3 +637,40 @@ fn subvol(name: &str, mountpoint: &str, options: &[&str], nocow: bool) -> Subvol
 fn lv(name: &str, size: u64, filesystem: Filesystem) -> LogicalVolume {
     LogicalVolume { name: name.into(), size, fill: false, filesystem }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_swap_rule() {
+        // The kernel reports a little less than is installed: round up to whole GiB.
+        assert_eq!(auto_swap(Some(15 * GIB + 512 * MIB)), 16 * GIB);
+        assert_eq!(auto_swap(Some(8 * GIB)), 8 * GIB);
+        assert_eq!(auto_swap(Some(64 * GIB)), SWAP_CAP);
+        assert_eq!(auto_swap(Some(512 * MIB)), GIB);
+        assert_eq!(auto_swap(None), SWAP_UNKNOWN_MEMORY);
+    }
+
+    #[test]
+    fn usable_range_of_a_512gb_disk() {
+        // 512e9 bytes minus the 33-sector backup GPT, aligned down to 1 MiB: 488281 MiB.
+        assert_eq!(usable(512_000_000_000), (MIB, 488_281 * MIB));
+        // A size that is not a whole number of sectors loses the partial sector first.
+        assert_eq!(usable(32_000_000_511).1, usable(32_000_000_000).1);
+    }
+
+    #[test]
+    fn shrink_takes_whole_gib_in_policy_order() {
+        let mut swap = Slot { what: "swap", target: 16 * GIB, min: GIB, size: 16 * GIB, note: "" };
+        let mut nix = Slot::new(NIX);
+        let mut esp = Slot::new(ESP);
+        let left = shrink(&mut [&mut esp, &mut nix, &mut swap], 15 * GIB + 1);
+        assert_eq!(left, 0);
+        assert_eq!(swap.size, GIB, "swap gives way first, down to its minimum");
+        assert_eq!(nix.size, 29 * GIB, "then /nix, by whole GiB");
+        assert_eq!(esp.size, GIB, "the ESP is untouched");
+        let mut esp2 = Slot::new(ESP);
+        assert_eq!(shrink(&mut [&mut esp2], 2 * GIB), 2 * GIB - 512 * MIB, "never below the minimum");
+    }
+}
