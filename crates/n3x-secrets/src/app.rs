@@ -566,9 +566,18 @@ pub fn load_cluster(file: Option<&Path>, deny_warnings: bool) -> Result<(n3x_cor
 }
 
 /// `sops-config`.
-pub fn sops_config(file: Option<&Path>, out: Option<&Path>, deny_warnings: bool) -> Result<(), Error> {
+pub fn sops_config(
+    file: Option<&Path>,
+    out: Option<&Path>,
+    extra_admins: &[String],
+    deny_warnings: bool,
+) -> Result<(), Error> {
+    for r in extra_admins {
+        r.parse::<age::x25519::Recipient>()
+            .map_err(|_| Error::Usage(format!("--add-admin {r:?}: expected an age recipient age1…")))?;
+    }
     let (cluster, name) = load_cluster(file, deny_warnings)?;
-    let (files, warnings) = config::plan(&cluster);
+    let (files, warnings) = config::plan(&cluster, extra_admins);
     if deny_warnings && !warnings.is_empty() {
         return Err(Error::Failed(warnings.join("\n")));
     }
@@ -591,7 +600,7 @@ pub fn init(
     clock: &dyn Clock,
 ) -> Result<(), Error> {
     let (cluster, _) = load_cluster(file, false)?;
-    let (files, _) = config::plan(&cluster);
+    let (files, _) = config::plan(&cluster, &[]);
     let cfg = find_config(config)?;
     let mut writes: Vec<(PathBuf, String)> = Vec::new();
     for f in &files {

@@ -157,9 +157,10 @@ pub fn host_file(node: &str) -> String {
 
 /// Which recipients read which file, from the cluster (warnings for nodes without
 /// a usable host key and admins without a usable key).
-pub fn plan(cluster: &Cluster) -> (Vec<SecretFile>, Vec<String>) {
+pub fn plan(cluster: &Cluster, extra_admins: &[String]) -> (Vec<SecretFile>, Vec<String>) {
     let mut warnings = Vec::new();
-    let mut admins = Vec::new();
+    let mut admins: Vec<(String, String)> =
+        extra_admins.iter().map(|r| ("extra admin (--add-admin)".to_string(), r.clone())).collect();
     for a in &cluster.admins {
         let mut n = 0;
         for r in &a.age_recipients {
@@ -238,6 +239,19 @@ pub fn plan(cluster: &Cluster) -> (Vec<SecretFile>, Vec<String>) {
     (files, warnings)
 }
 
+/// Escapes regex metacharacters in a path (node names are `[a-z0-9-]`, so only `.`
+/// matters in practice; `-` is left alone so the rule stays readable).
+fn escape_path(p: &str) -> String {
+    let mut s = String::new();
+    for c in p.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            s.push('\\');
+        }
+        s.push(c);
+    }
+    s
+}
+
 /// Renders `.sops.yaml` for the plan: one creation rule per file, anchored regexes,
 /// recipients commented with whose key they are.
 pub fn render(files: &[SecretFile], source: &str) -> String {
@@ -250,7 +264,7 @@ pub fn render(files: &[SecretFile], source: &str) -> String {
         }
         rules.push(Node::Map(vec![
             MapItem::Comment(format!(" {}", f.purpose)),
-            MapItem::Pair("path_regex".into(), Node::str(format!("^{}$", regex::escape(&f.path)))),
+            MapItem::Pair("path_regex".into(), Node::str(format!("^{}$", escape_path(&f.path)))),
             MapItem::Pair(
                 "key_groups".into(),
                 Node::Seq(vec![Node::Map(vec![MapItem::Pair("age".into(), Node::Seq(age))])]),

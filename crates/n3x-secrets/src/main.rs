@@ -132,6 +132,9 @@ enum Cmd {
         /// Output file (standard output when absent).
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// An extra admin recipient (age1…) besides the inventory's admins; repeatable.
+        #[arg(long, value_name = "AGE1")]
+        add_admin: Vec<String>,
         /// Treat warnings as errors.
         #[arg(long)]
         deny_warnings: bool,
@@ -315,8 +318,8 @@ fn run(cli: Cli) -> Result<(), Error> {
         Cmd::BootstrapHost { node, file, out, force } => {
             app::bootstrap_host(&node, file.as_deref(), &out, force, &mut rng)
         }
-        Cmd::SopsConfig { file, output, deny_warnings } => {
-            app::sops_config(file.as_deref(), output.as_deref(), deny_warnings)
+        Cmd::SopsConfig { file, output, add_admin, deny_warnings } => {
+            app::sops_config(file.as_deref(), output.as_deref(), &add_admin, deny_warnings)
         }
         Cmd::Encrypt { age, config, input_type, rules, in_place, output, file } => {
             let out = out_of(in_place, output, &file);
