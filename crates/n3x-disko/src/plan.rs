@@ -213,9 +213,14 @@ fn too_small(req: &DiskRequest, avail: u64, parts: &[&Slot], rest: (&str, u64, &
         ),
     )
     .with_help(format!(
-        "use a disk of at least {} ({} GB), lower longhornMinSize, set swap to none or a smaller size, or give Longhorn its own disk",
+        "use a disk of at least {} ({} GB){}",
         human(need + (req.size - avail)),
-        (need + (req.size - avail)).div_ceil(100_000_000) as f64 / 10.0
+        (need + (req.size - avail)).div_ceil(100_000_000) as f64 / 10.0,
+        if rest.2.contains("longhornMinSize") {
+            ", lower longhornMinSize, set swap to none or a smaller size, or give Longhorn its own disk"
+        } else {
+            ", or set swap to none or a smaller size"
+        }
     ))
 }
 

@@ -281,3 +281,53 @@ fn closed_pipe_is_quiet() {
         .unwrap();
     assert!(out.status.success() || out.status.code() == Some(0), "{:?}", out.status);
 }
+
+#[test]
+fn inventory_errors_of_every_node_are_located_in_the_inventory() {
+    let text = std::fs::read_to_string(edge_lab()).unwrap();
+    let text = text.replacen("size: 512GB}", "size: 20GB}", 1).replace("size: 256GB}", "size: 16GB}").replace(
+        "mmc-SD64G_0x1234abcd, size: 64GB}",
+        "mmc-SD64G_0x1234abcd, size: 64GB}\n    longhornDisk: {device: /dev/sda, size: 1TB}",
+    );
+    // Positions are computed from the text, so edits elsewhere in the example do not matter.
+    let at = |needle: &str, key: &str| {
+        let (i, line) = text.lines().enumerate().find(|(_, l)| l.contains(needle)).unwrap();
+        format!("inventory.yaml:{}:{}", i + 1, line.find(key).unwrap() + 1)
+    };
+    let (small, jetson, pi) = (at("size: 20GB}", "size"), at("size: 16GB}", "size"), at("device: /dev/sda", "device"));
+    let dir = tempfile::tempdir().unwrap();
+    let inv = dir.path().join("inventory.yaml");
+    std::fs::write(&inv, &text).unwrap();
+    let out = dir.path().join("hosts");
+    bin()
+        .arg("render")
+        .arg(&inv)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!(
+            "{small}: nodes[0].disk.size: disk /dev/disk/by-id/nvme-CT500P3SSD8_2301E6A1B2C1 is too small for layout standard"
+        )))
+        .stderr(predicate::str::contains(format!("{jetson}: nodes[3].disk.size: disk")))
+        .stderr(predicate::str::contains("/var 3GiB (minimum of /var, which takes the rest)"))
+        .stderr(predicate::str::contains(format!("{pi}: nodes[4].longhornDisk.device: /dev/sda is a bare /dev/sdX name")))
+        .stderr(predicate::str::contains("rejected: 2 errors, 1 warning"));
+    assert!(!out.exists(), "nothing is written when any node is rejected");
+}
+
+#[test]
+fn a_plan_renders_and_shows_like_its_source() {
+    let plan = bin().arg("plan").arg(edge_lab()).assert().success().get_output().stdout.clone();
+    let from_plan = bin()
+        .args(["show", "-", "--node", "rpi-1"])
+        .write_stdin(plan.clone())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let direct = bin().args(["show", "--node", "rpi-1"]).arg(edge_lab()).assert().success().get_output().stdout.clone();
+    assert_eq!(from_plan, direct);
+    assert!(String::from_utf8(direct).unwrap().contains("firmware"));
+}
