@@ -18,8 +18,10 @@ use crate::units::{ByteSize, NodeName};
 #[schemars(title = "n3x DiskSpec", description = "One disk layout request for n3x-disko, without an inventory.")]
 pub struct DiskSpec {
     /// Always `n3x.dev/v1alpha1`.
+    #[schemars(extend("const" = "n3x.dev/v1alpha1"))]
     pub api_version: String,
     /// Always `DiskSpec`.
+    #[schemars(extend("const" = "DiskSpec"))]
     pub kind: String,
     /// Name of the machine (used for the output folder and the header).
     pub name: NodeName,
@@ -76,8 +78,10 @@ fn default_true() -> bool {
 #[schemars(title = "n3x DiskPlan", description = "Exact partition plans computed by `n3x-disko plan`.")]
 pub struct DiskPlan {
     /// Always `n3x.dev/v1alpha1`.
+    #[schemars(extend("const" = "n3x.dev/v1alpha1"))]
     pub api_version: String,
     /// Always `DiskPlan`.
+    #[schemars(extend("const" = "DiskPlan"))]
     pub kind: String,
     /// One plan per node, in inventory order.
     pub nodes: Vec<NodeDiskPlan>,

@@ -167,3 +167,23 @@ pub fn layouts_text() -> String {
     }
     out
 }
+
+/// Which document's JSON Schema `n3x-disko schema` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaKind {
+    /// `DiskSpec`.
+    DiskSpec,
+    /// `DiskPlan`.
+    DiskPlan,
+}
+
+/// The JSON Schema of a document, generated from the types so it cannot drift; committed
+/// as `schemas/diskspec.schema.json` and `schemas/diskplan.schema.json`.
+pub fn schema(kind: SchemaKind) -> Result<String, Error> {
+    let (mut s, id) = match kind {
+        SchemaKind::DiskSpec => (schemars::schema_for!(DiskSpec), "diskspec"),
+        SchemaKind::DiskPlan => (schemars::schema_for!(DiskPlan), "diskplan"),
+    };
+    s.insert("$id".into(), format!("https://n3x.dev/schemas/v1alpha1/{id}.schema.json").into());
+    n3x_core::io::to_json(&s)
+}

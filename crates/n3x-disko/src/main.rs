@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use n3x_core::cli::{report_warnings, run, Error};
 use n3x_core::io::{input_name, read_document, to_json, write_all, write_atomic, write_stdout};
-use n3x_disko::{layouts_text, plan_document, plans_from_document, render_all, render_node, show, Format, TOOL};
+use n3x_disko::{
+    layouts_text, plan_document, plans_from_document, render_all, render_node, schema, show, Format, SchemaKind, TOOL,
+};
 
 /// Disk layouts to an exact, checked partition plan to disko Nix.
 ///
@@ -74,6 +76,14 @@ enum Command {
         #[command(flatten)]
         input: Input,
     },
+    /// Print the JSON Schema of the DiskSpec or DiskPlan document.
+    ///
+    /// Example: n3x-disko schema diskspec > schemas/diskspec.schema.json
+    Schema {
+        /// Which document.
+        #[arg(value_enum)]
+        kind: SchemaArg,
+    },
     /// Print a shell completion script.
     ///
     /// Example: n3x-disko completions bash > /etc/bash_completion.d/n3x-disko
@@ -85,6 +95,14 @@ enum Command {
     ///
     /// Example: n3x-disko man > n3x-disko.1
     Man,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum SchemaArg {
+    /// The DiskSpec input document.
+    Diskspec,
+    /// The DiskPlan output document.
+    Diskplan,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -156,6 +174,13 @@ fn main() -> ExitCode {
             let plans = load(&input)?;
             let text: Vec<String> = plans.iter().map(show::show).collect();
             write_stdout(text.join("\n").as_bytes())
+        }
+        Command::Schema { kind } => {
+            let kind = match kind {
+                SchemaArg::Diskspec => SchemaKind::DiskSpec,
+                SchemaArg::Diskplan => SchemaKind::DiskPlan,
+            };
+            write_stdout(schema(kind)?.as_bytes())
         }
         Command::Completions { shell } => {
             let mut buf = Vec::new();
