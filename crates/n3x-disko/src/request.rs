@@ -151,6 +151,12 @@ pub fn from_spec(spec: &DiskSpec) -> Result<(DiskRequest, Diagnostics), Diagnost
         }
         (None, None) => LonghornPlace::SystemDisk { min },
     };
+    if !spec.longhorn && spec.longhorn_device.is_some() {
+        diags.push(
+            Diagnostic::warning("longhornDevice", "longhornDevice is ignored because longhorn is false")
+                .with_help("remove longhornDevice, or set longhorn: true to give Longhorn that disk"),
+        );
+    }
     let boot = spec.boot.unwrap_or(match spec.layout {
         DiskLayout::Sdcard => Boot::RpiFirmware,
         _ => Boot::Efi,

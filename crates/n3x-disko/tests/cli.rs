@@ -331,3 +331,31 @@ fn a_plan_renders_and_shows_like_its_source() {
     assert_eq!(from_plan, direct);
     assert!(String::from_utf8(direct).unwrap().contains("firmware"));
 }
+
+#[test]
+fn output_file_and_json_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = dir.path().join("sub/disko.nix");
+    bin().args(["render", "-", "-o"]).arg(&one).write_stdin(SPEC).assert().success().stdout("");
+    assert!(std::fs::read_to_string(&one).unwrap().contains("disko.devices = {"));
+    let out = dir.path().join("json");
+    bin().args(["render", "--format", "json", "--out"]).arg(&out).arg(edge_lab()).assert().success();
+    for node in ["n100-1", "n100-2", "n100-3", "jetson-1", "rpi-1"] {
+        let d: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join(node).join("disko.json")).unwrap()).unwrap();
+        assert!(d["disko"]["devices"]["disk"]["main"]["device"].as_str().unwrap().starts_with("/dev/disk/by-id/"));
+        let e: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join(node).join("disk-extra.json")).unwrap()).unwrap();
+        assert_eq!(e["services"]["fstrim"]["enable"], true);
+    }
+}
+
+#[test]
+fn ignored_longhorn_device_warns() {
+    bin()
+        .arg("plan")
+        .write_stdin(with("longhorn: false\nlonghornDevice: /dev/disk/by-id/ata-X\nlonghornDeviceSize: 1TB\n"))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("longhornDevice is ignored because longhorn is false"));
+}
