@@ -20,8 +20,10 @@ fn main() {
         for _ in 0..n {
             let (files, _) = n3x_kube_bootstrap::bootstrap(&cluster).expect("renders");
             bytes += n3x_kube_bootstrap::render_yaml(&files, "inventory.yaml").unwrap().len();
-            bytes += n3x_kube_bootstrap::render_dir(&files, "inventory.yaml").unwrap().len();
-            bytes += n3x_kube_bootstrap::render_nix(&cluster, &files, "inventory.yaml", None).len();
+            let dir = n3x_kube_bootstrap::render_dir(&files, "inventory.yaml").unwrap();
+            bytes += dir.iter().map(|f| f.contents.len()).sum::<usize>();
+            let nix = n3x_kube_bootstrap::render_nix(&cluster, &files, "inventory.yaml", None);
+            bytes += nix.iter().map(|f| f.contents.len()).sum::<usize>();
         }
         let per = t.elapsed() / n;
         println!(

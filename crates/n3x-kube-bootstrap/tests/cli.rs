@@ -228,15 +228,19 @@ fn no_secret_in_any_output() {
         "password".into(),
         "K10".into(), // k3s secure token prefix
     ];
-    // Secrets the demo generated, if a demo folder is at hand.
-    if let Some(dir) = std::env::var_os("N3X_DEMO_OUT") {
-        for f in tree(std::path::Path::new(&dir)) {
-            let text = std::fs::read_to_string(std::path::Path::new(&dir).join(&f)).unwrap_or_default();
-            for line in text.lines() {
-                let l = line.trim();
-                if l.starts_with("AGE-SECRET-KEY-") || (f.to_string_lossy().contains("token") && l.len() >= 16) {
-                    needles.push(l.to_string());
-                }
+    // Secrets the demo generated (N3X_DEMO_OUT, else the `make demo` folder out/),
+    // when a demo ran: age identities, tokens, private keys.
+    let demo = std::env::var_os("N3X_DEMO_OUT").map(std::path::PathBuf::from).unwrap_or_else(|| root().join("out"));
+    for f in tree(&demo) {
+        let name = f.to_string_lossy().to_lowercase();
+        let text = std::fs::read_to_string(demo.join(&f)).unwrap_or_default();
+        for line in text.lines() {
+            let l = line.trim();
+            let secret_file = name.contains("token") || name.ends_with(".key") || name.contains("identity");
+            if l.starts_with("AGE-SECRET-KEY-")
+                || (secret_file && l.len() >= 16 && !l.starts_with('#') && !l.starts_with("age1"))
+            {
+                needles.push(l.to_string());
             }
         }
     }
@@ -317,4 +321,22 @@ fn argocd_repository_credentials_by_reference() {
     let file = tmp.path().join("secret.yaml");
     std::fs::write(&file, &content).unwrap();
     assert_valid(&[&file], "the rendered repository Secret");
+}
+
+#[test]
+fn files_of_an_earlier_run_are_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("m");
+    bin().args(["render", &example_path("single-node"), "--format", "dir", "--out"]).arg(&out).assert().success();
+    assert!(out.join("50-cert-manager.yaml").exists());
+    let mut inv = example("single-node");
+    inv["addons"]["certManager"] = json!({"enabled": false});
+    let p = write_inventory(tmp.path(), "inv.json", &inv);
+    bin()
+        .args(["render", "--format", "dir", "--out"])
+        .arg(&out)
+        .arg(&p)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("50-cert-manager.yaml was written by an earlier run"));
 }
