@@ -42,6 +42,13 @@ pub const STORAGE_NAD: &str = "longhorn-storage";
 /// The RuntimeClass n3x creates for GPU pods (k3s's own `nvidia` class has no node selector).
 pub const RUNTIME_CLASS: &str = "n3x-nvidia";
 
+/// k3s's CNI configuration folder.
+pub const K3S_CNI_CONF_DIR: &str = "/var/lib/rancher/k3s/agent/etc/cni/net.d";
+/// k3s's CNI binary folder: fixed at `$DATA_DIR/data/cni` since the October 2024
+/// releases (v1.28.15, v1.29.10, v1.30.6, v1.31.2; docs.k3s.io "Multus and IPAM
+/// plugins"). Older k3s used `data/current/bin`, which moves on every upgrade.
+pub const K3S_CNI_BIN_DIR: &str = "/var/lib/rancher/k3s/data/cni/";
+
 /// One file of the k3s manifests folder.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Manifest {
@@ -326,14 +333,17 @@ pub fn manifests(plan: &Plan) -> Result<Vec<Manifest>, String> {
             "config": {
                 "fullnameOverride": "multus",
                 "cni_conf": {
-                    // k3s's CNI folders (fixed since the October 2024 releases).
-                    "confDir": "/var/lib/rancher/k3s/agent/etc/cni/net.d",
-                    "binDir": "/var/lib/rancher/k3s/data/cni/",
+                    "confDir": K3S_CNI_CONF_DIR,
+                    "binDir": K3S_CNI_BIN_DIR,
                     "kubeconfig": "/var/lib/rancher/k3s/agent/etc/cni/net.d/multus.d/multus.kubeconfig",
                 },
             },
             // whereabouts: cluster-wide IPAM, so pods on different nodes never get the same address.
-            "rke2-whereabouts": {"enabled": true, "fullnameOverride": "whereabouts"},
+            "rke2-whereabouts": {
+                "enabled": true,
+                "fullnameOverride": "whereabouts",
+                "cniConf": {"confDir": K3S_CNI_CONF_DIR, "binDir": K3S_CNI_BIN_DIR},
+            },
         });
         out.push(Manifest {
             order: 20,

@@ -259,6 +259,9 @@
                 kubeconfig: /var/lib/rancher/k3s/agent/etc/cni/net.d/multus.d/multus.kubeconfig
               fullnameOverride: multus
             rke2-whereabouts:
+              cniConf:
+                binDir: /var/lib/rancher/k3s/data/cni/
+                confDir: /var/lib/rancher/k3s/agent/etc/cni/net.d
               enabled: true
               fullnameOverride: whereabouts
           '';
