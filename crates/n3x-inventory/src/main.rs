@@ -108,6 +108,32 @@ enum Command {
         #[arg(long, value_enum, default_value_t = GraphArg::Mermaid)]
         format: GraphArg,
     },
+    /// Ask live machines over SSH what they are: the Facts that `normalize --facts` merges.
+    #[command(
+        after_help = "Examples:\n  n3x-inventory probe inventory.yaml --node n100-1 > n100-1.facts.json\n  n3x-inventory probe inventory.yaml --out facts/ && n3x-inventory normalize inventory.yaml --facts facts/n100-1.json\n\nConnects to each node's ssh target, verifies its host key against known_hosts, logs in with\n--identity (or the SSH agent, or ~/.ssh/id_ed25519) and runs uname, /proc/meminfo,\nlsblk -J -b, /dev/disk/by-id and ip -j addr. Nothing is written unless every node answered."
+    )]
+    Probe {
+        /// Inventory or Cluster file (`-` or absent: standard input).
+        file: Option<PathBuf>,
+        /// Node to probe (repeatable; default: every node).
+        #[arg(long = "node", value_name = "NAME")]
+        nodes: Vec<String>,
+        /// Write DIR/<node>.json for each node (needed for more than one node).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Private key to log in with (default: the SSH agent, then ~/.ssh/id_ed25519).
+        #[arg(long, value_name = "FILE")]
+        identity: Option<PathBuf>,
+        /// known_hosts file to verify host keys against (default: ~/.ssh/known_hosts).
+        #[arg(long, value_name = "FILE")]
+        known_hosts: Option<PathBuf>,
+        /// Accept hosts known_hosts does not list (a changed key is still refused).
+        #[arg(long)]
+        accept_new: bool,
+        /// Seconds to wait for a connection or an answer.
+        #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+        timeout: u64,
+    },
     /// Render flake.nix, hosts/<node>/default.nix and the nix/ modules they import.
     #[command(
         after_help = "Example:\n  n3x-inventory render-flake examples/edge-lab/inventory.yaml --out out/\n\nThe other tools render into the same hosts/<node>/ folders (disko.nix, network.nix,\nsecrets.nix, k3s-manifests.nix); each host imports those that exist."
@@ -275,6 +301,65 @@ fn run(cli: Cli) -> Result<(), Error> {
                 GraphArg::Dot => graph::GraphFormat::Dot,
             };
             write_stdout(graph::render(&c, f).as_bytes())
+        }
+        Command::Probe { file, nodes, out, identity, known_hosts, accept_new, timeout } => {
+            let c = load(file.as_ref(), deny, &[])?;
+            let names: Vec<&str> = c.nodes.iter().map(|n| n.name.as_str()).collect();
+            let mut selected = Vec::new();
+            for want in &nodes {
+                match c.node(want) {
+                    Some(n) => selected.push(n),
+                    None => {
+                        let hint = n3x_core::diag::did_you_mean(want, names.iter().copied()).map_or_else(
+                            || format!("nodes: {}", names.join(", ")),
+                            |s| format!("did you mean \"{s}\"?"),
+                        );
+                        return Err(Error::Usage(format!("--node {want}: no such node; {hint}")));
+                    }
+                }
+            }
+            if nodes.is_empty() {
+                selected = c.nodes.iter().collect();
+            }
+            if out.is_none() && selected.len() != 1 {
+                return Err(Error::Usage(format!("{} nodes to probe: pass --out DIR (or one --node)", selected.len())));
+            }
+            let known_hosts = known_hosts
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".ssh/known_hosts")))
+                .ok_or_else(|| Error::Usage("no HOME to find known_hosts in; pass --known-hosts FILE".into()))?;
+            let mut files = Vec::new();
+            let mut problems = n3x_core::Diagnostics::new();
+            for n in selected {
+                let target = n3x_inventory::probe::ssh::Target {
+                    host: n.ssh.host.clone(),
+                    port: n.ssh.port,
+                    user: n.ssh.user.clone(),
+                    identity: identity.clone(),
+                    known_hosts: known_hosts.clone(),
+                    accept_new,
+                    timeout: std::time::Duration::from_secs(timeout.max(1)),
+                };
+                let result = n3x_inventory::probe::ssh::SshRemote::connect(&target).and_then(|mut r| {
+                    if r.unverified {
+                        eprintln!(
+                            "{TOOL}: warning: {}: trusted {}:{} without a known_hosts entry (--accept-new)",
+                            n.name, target.host, target.port
+                        );
+                    }
+                    n3x_inventory::probe::gather(&n.name, &mut r)
+                });
+                match result {
+                    Ok(f) => files.push(n3x_core::io::OutputFile::text(format!("{}.json", n.name), to_json(&f)?)),
+                    Err(e) => problems.push(n3x_core::Diagnostic::error(format!("nodes[{}]", n.name), e)),
+                }
+            }
+            if problems.has_errors() {
+                return Err(Error::Rejected(problems));
+            }
+            match out {
+                Some(dir) => n3x_core::io::write_all(&dir, &files),
+                None => write_stdout(files.first().map(|f| f.contents.as_slice()).unwrap_or_default()),
+            }
         }
         Command::RenderFlake { file, out } => {
             let c = load(file.as_ref(), deny, &[])?;

@@ -223,7 +223,7 @@ fn graph_draws_nodes_networks_pools_and_addons() {
 fn completions_and_man_page() {
     assert!(stdout_of(&["completions", "bash"]).contains("n3x-inventory"));
     assert!(stdout_of(&["man"]).contains(".TH n3x-inventory"));
-    for sub in ["check", "normalize", "nodes", "node", "import-csv", "schema", "graph", "render-flake"] {
+    for sub in ["check", "normalize", "nodes", "node", "import-csv", "schema", "graph", "render-flake", "probe"] {
         bin().args([sub, "--help"]).assert().success().stdout(predicate::str::contains("Example"));
     }
 }

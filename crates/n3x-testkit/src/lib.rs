@@ -236,6 +236,106 @@ fn walk(
     }
 }
 
+/// A real OpenSSH server for tests: its own config, host key and authorized keys in a
+/// temporary folder, listening on 127.0.0.1 on a free port; killed when dropped.
+#[derive(Debug)]
+pub struct Sshd {
+    child: std::process::Child,
+    /// The port it listens on.
+    pub port: u16,
+    /// Its ed25519 host public key line (`ssh-ed25519 AAAA… comment`).
+    pub host_key: String,
+    /// A private key (no passphrase) the server accepts for [`Sshd::user`].
+    pub identity: PathBuf,
+    /// The user to log in as (the user running the tests).
+    pub user: String,
+    /// The temporary folder (config, keys).
+    pub dir: tempfile::TempDir,
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Sshd {
+    /// Starts one, or returns `None` (skip) when sshd or ssh-keygen is missing off CI.
+    pub fn start() -> Option<Sshd> {
+        let sshd = require(SSHD)?;
+        let keygen = require(SSH_KEYGEN)?;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let keygen_to = |name: &str| {
+            let path = dir.path().join(name);
+            let st = Command::new(&keygen)
+                .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
+                .arg(&path)
+                .status()
+                .expect("run ssh-keygen");
+            assert!(st.success(), "ssh-keygen failed");
+            path
+        };
+        let host = keygen_to("ssh_host_ed25519_key");
+        let identity = keygen_to("id_ed25519");
+        let authorized = dir.path().join("authorized_keys");
+        std::fs::copy(identity.with_extension("pub"), &authorized).expect("authorized_keys");
+        let user =
+            String::from_utf8_lossy(&Command::new("id").arg("-un").output().expect("id -un").stdout).trim().to_string();
+        // sshd refuses to start without its privilege separation folder.
+        let _ = std::fs::create_dir_all("/run/sshd");
+        for _ in 0..20 {
+            let port =
+                std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+            let config = dir.path().join("sshd_config");
+            std::fs::write(
+                &config,
+                format!(
+                    "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nPidFile {}\nAuthorizedKeysFile {}\n\
+                     UsePAM no\nStrictModes no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n\
+                     PermitRootLogin prohibit-password\nLogLevel ERROR\n",
+                    host.display(),
+                    dir.path().join("sshd.pid").display(),
+                    authorized.display()
+                ),
+            )
+            .expect("sshd_config");
+            let mut child = Command::new(&sshd)
+                .arg("-D")
+                .arg("-e")
+                .arg("-f")
+                .arg(&config)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("spawn sshd");
+            for _ in 0..50 {
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    let host_key =
+                        std::fs::read_to_string(host.with_extension("pub")).expect("host key").trim().to_string();
+                    return Some(Sshd { child, port, host_key, identity, user, dir });
+                }
+                if let Ok(Some(_)) = child.try_wait() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("sshd did not start on 127.0.0.1");
+    }
+
+    /// A known_hosts file naming this server with its real key.
+    pub fn known_hosts(&self) -> PathBuf {
+        let path = self.dir.path().join("known_hosts");
+        let mut parts = self.host_key.split_whitespace();
+        let (t, b) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+        std::fs::write(&path, format!("[127.0.0.1]:{} {t} {b}\n", self.port)).expect("known_hosts");
+        path
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
