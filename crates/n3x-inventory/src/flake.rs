@@ -126,12 +126,8 @@ fn host(c: &Cluster, n: &Node, source: &str) -> NixFile {
         k3s.set("serverAddr", addr.as_str());
     }
     k3s.set("nodeName", n.name.as_str());
-    if let Some(ip) = n.node_ip {
-        k3s.set("nodeIP", ip.to_string());
-    }
-    if let Some(ip) = n.node_external_ip {
-        k3s.set("nodeExternalIP", ip.to_string());
-    }
+    // --node-ip, --node-external-ip and --flannel-iface come from the network plan
+    // (n3x-netplan's network.nix), which knows which interface carries which address.
     k3s.set("nodeLabel", Nix::str_list(n.labels.iter().map(|(k, v)| format!("{k}={v}"))));
     if !n.taints.is_empty() {
         k3s.set("nodeTaint", Nix::str_list(n.taints.iter().cloned()));
