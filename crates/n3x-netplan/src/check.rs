@@ -143,7 +143,10 @@ pub fn check(cluster: &Cluster, plans: &[NodeNetworkPlan]) -> Diagnostics {
                         }
                     }
                 }
-                if d.bond_parameters.as_ref().and_then(|p| p.mode) == Some(BondMode::Lacp) {
+                // The short form's 802.3ad note comes from normalize; netplan input gets it here.
+                if node.network.netplan.is_some()
+                    && d.bond_parameters.as_ref().and_then(|p| p.mode) == Some(BondMode::Lacp)
+                {
                     diags.push(
                         Diagnostic::warning(iface_path(&d.id), format!("{name}: bond {} uses 802.3ad (LACP)", d.id))
                             .with_help(format!("the switch ports of {} must be configured as one LACP group, or the node goes off the network", d.interfaces.join(", "))),
@@ -263,4 +266,143 @@ fn dedup(d: Diagnostics) -> Diagnostics {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use n3x_core::{Diagnostics, Document};
+
+    const HEAD: &str = "apiVersion: n3x.dev/v1alpha1\nkind: Inventory\ncluster: {name: t}\nnetworks:\n  cluster: {cidr: 10.0.0.0/24, gateway: 10.0.0.1}\n";
+
+    /// Plans an inventory; returns every finding (errors and warnings).
+    fn findings(body: &str) -> Diagnostics {
+        let text = format!("{HEAD}{body}");
+        let doc = Document::parse("t.yaml", &text).unwrap();
+        match crate::plan_document(&doc) {
+            Ok((_, w)) => w,
+            Err(e) => e,
+        }
+    }
+
+    fn has(d: &Diagnostics, error: bool, needle: &str) -> bool {
+        d.0.iter().any(|x| x.is_error() == error && x.message.contains(needle))
+    }
+
+    fn netplan_node(name: &str, ip: &str, netplan: &str) -> String {
+        let np: String = netplan.lines().map(|l| format!("      {l}\n")).collect();
+        format!("  - name: {name}\n    role: server\n    addresses: {{cluster: {ip}}}\n    netplan:\n{np}")
+    }
+
+    #[test]
+    fn duplicate_address_inside_netplan_across_nodes() {
+        let a = netplan_node(
+            "a",
+            "10.0.0.2",
+            "network:\n  version: 2\n  ethernets:\n    eth0: {addresses: [10.0.0.2/24, 10.0.0.50/24]}",
+        );
+        let b = netplan_node(
+            "b",
+            "10.0.0.3",
+            "network:\n  version: 2\n  ethernets:\n    eth0: {addresses: [10.0.0.3/24, 10.0.0.50/24]}",
+        );
+        let d = findings(&format!("nodes:\n{a}{b}"));
+        assert!(has(&d, true, "address 10.0.0.50 on b/eth0 is already used by a/eth0"), "{d}");
+    }
+
+    #[test]
+    fn gateway_not_on_link() {
+        let a = netplan_node(
+            "a",
+            "10.0.0.2",
+            "network:\n  version: 2\n  ethernets:\n    eth0:\n      addresses: [10.0.0.2/24]\n      routes: [{to: default, via: 10.9.9.1}]",
+        );
+        let d = findings(&format!("nodes:\n{a}"));
+        assert!(has(&d, true, "gateway 10.9.9.1 is not on-link for eth0"), "{d}");
+        // on-link: true is the documented way out.
+        let ok = a.replace("via: 10.9.9.1}", "via: 10.9.9.1, on-link: true}");
+        assert!(!has(&findings(&format!("nodes:\n{ok}")), true, "not on-link"));
+    }
+
+    #[test]
+    fn vlan_id_zero_is_refused_cluster_wide() {
+        let a = netplan_node(
+            "a",
+            "10.0.0.2",
+            "network:\n  version: 2\n  ethernets:\n    eth0: {addresses: [10.0.0.2/24]}\n  vlans:\n    v0: {id: 0, link: eth0}",
+        );
+        assert!(has(&findings(&format!("nodes:\n{a}")), true, "VLAN id 0 of v0 is outside 1-4094"));
+    }
+
+    #[test]
+    fn bond_members_and_mtu() {
+        let one = netplan_node(
+            "a",
+            "10.0.0.2",
+            "network:\n  version: 2\n  ethernets:\n    eth0: {}\n  bonds:\n    bond0:\n      interfaces: [eth0]\n      mtu: 9000\n      parameters: {mode: 802.3ad}\n      addresses: [10.0.0.2/24]",
+        );
+        let d = findings(&format!("nodes:\n{one}"));
+        assert!(has(&d, false, "bond bond0 has 1 member(s)"), "{d}");
+        assert!(has(&d, true, "bond bond0 MTU 9000 is larger than member eth0's 1500"), "{d}");
+        assert!(has(&d, false, "uses 802.3ad (LACP)"), "{d}");
+    }
+
+    #[test]
+    fn vlan_mtu_larger_than_link() {
+        let a = netplan_node(
+            "a",
+            "10.0.0.2",
+            "network:\n  version: 2\n  ethernets:\n    eth0: {addresses: [10.0.0.2/24], mtu: 1500}\n  vlans:\n    v20: {id: 20, link: eth0, mtu: 9000}",
+        );
+        assert!(has(&findings(&format!("nodes:\n{a}")), true, "VLAN v20 MTU 9000 is larger than its link eth0's 1500"));
+    }
+
+    #[test]
+    fn short_form_bond_member_twice() {
+        let d = findings("nodes:\n  - name: a\n    role: server\n    addresses: {cluster: 10.0.0.2}\n    network: {bond: {members: [enp1s0, enp1s0]}}\n");
+        assert!(d.has_errors(), "a NIC listed twice in a bond is rejected: {d}");
+    }
+
+    #[test]
+    fn node_ip_not_on_flannel_iface() {
+        // The cluster address is not configured on any interface of the netplan document.
+        let a =
+            netplan_node("a", "10.0.0.2", "network:\n  version: 2\n  ethernets:\n    eth0: {addresses: [10.0.0.3/24]}");
+        let d = findings(&format!("nodes:\n{a}"));
+        assert!(
+            d.0.iter()
+                .any(|x| x.is_error() && x.message.contains("--node-ip 10.0.0.2 is not an address of --flannel-iface")),
+            "{d}"
+        );
+    }
+
+    #[test]
+    fn storage_sharing_cluster_link_warns() {
+        let body = "nodes:\n  - name: a\n    role: server\n    addresses: {cluster: 10.0.0.2, storage: 10.1.0.2}\n";
+        let text = format!("{HEAD}  storage: {{cidr: 10.1.0.0/24}}\n{body}");
+        let doc = Document::parse("t.yaml", &text).unwrap();
+        let (_, w) = crate::plan_document(&doc).unwrap();
+        assert!(has(&w, false, "shares interface"), "{w}");
+    }
+
+    #[test]
+    fn pool_collides_with_netplan_only_address() {
+        let a = netplan_node(
+            "a",
+            "10.0.0.2",
+            "network:\n  version: 2\n  ethernets:\n    eth0: {addresses: [10.0.0.2/24, 10.0.0.60/24]}",
+        );
+        let d = findings(&format!(
+            "loadBalancer:\n  pools:\n    - {{name: lb, addresses: [10.0.0.50-10.0.0.70]}}\nnodes:\n{a}"
+        ));
+        assert!(has(&d, true, "contains 10.0.0.60, an address of node a"), "{d}");
+    }
+
+    #[test]
+    fn address_outside_network_is_rejected() {
+        let d = findings("nodes:\n  - name: a\n    role: server\n    addresses: {cluster: 10.5.0.2}\n");
+        assert!(d.has_errors() && d.0.iter().any(|x| x.message.contains("10.5.0.2")), "{d}");
+        let d = findings("nodes:\n  - name: a\n    role: server\n    addresses: {cluster: 10.0.0.255}\n");
+        assert!(d.has_errors() && d.0.iter().any(|x| x.message.contains("10.0.0.255")), "{d}");
+    }
 }

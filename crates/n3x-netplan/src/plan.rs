@@ -324,3 +324,78 @@ pub fn plan_netplan_file(name: &str, interfaces: Vec<Interface>) -> NodeNetworkP
         firewall: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use n3x_core::networkplan::Protocol;
+    use n3x_core::Document;
+
+    fn plan(extra: &str) -> n3x_core::networkplan::NetworkPlan {
+        let text = format!(
+            "apiVersion: n3x.dev/v1alpha1\nkind: Inventory\ncluster: {{name: t}}\nnetworks:\n  cluster: {{cidr: 10.0.0.0/24, gateway: 10.0.0.1}}\n{extra}nodes:\n  - {{name: s1, role: server, addresses: {{cluster: 10.0.0.2}}}}\n  - {{name: s2, role: server, addresses: {{cluster: 10.0.0.3}}}}\n  - {{name: a1, role: agent, addresses: {{cluster: 10.0.0.4}}}}\n"
+        );
+        crate::plan_document(&Document::parse("t.yaml", &text).unwrap()).unwrap().0
+    }
+
+    fn ports(p: &n3x_core::networkplan::NodeNetworkPlan) -> Vec<(Protocol, u16, u16)> {
+        p.firewall.as_ref().unwrap().rules.iter().map(|r| (r.protocol, r.from, r.to)).collect()
+    }
+
+    #[test]
+    fn firewall_follows_role_ha_and_cni() {
+        let p = plan("");
+        let (s1, a1) = (&p.nodes[0], &p.nodes[2]);
+        assert_eq!(
+            ports(s1),
+            vec![
+                (Protocol::Tcp, 6443, 6443),
+                (Protocol::Tcp, 2379, 2380),
+                (Protocol::Tcp, 10250, 10250),
+                (Protocol::Udp, 8472, 8472)
+            ]
+        );
+        assert_eq!(ports(a1), vec![(Protocol::Tcp, 10250, 10250), (Protocol::Udp, 8472, 8472)]);
+        let fw = s1.firewall.as_ref().unwrap();
+        assert_eq!(fw.interface.as_deref(), Some("enp1s0"), "restricted to the cluster interface");
+        let trusted: Vec<&str> = fw.trusted_interfaces.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(trusted, ["flannel.1", "cni0"]);
+        assert!(fw.rules.iter().all(|r| !r.reason.is_empty()));
+    }
+
+    #[test]
+    fn firewall_wireguard_and_metallb_l2() {
+        let p = plan("k3s: {flannelBackend: wireguard-native}\nloadBalancer:\n  pools:\n    - {name: lb, addresses: [10.0.0.200-10.0.0.210]}\naddons:\n  metallb: {enabled: true}\n");
+        let a1 = &p.nodes[2];
+        assert_eq!(
+            ports(a1),
+            vec![
+                (Protocol::Tcp, 10250, 10250),
+                (Protocol::Udp, 51820, 51821),
+                (Protocol::Tcp, 7946, 7946),
+                (Protocol::Udp, 7946, 7946)
+            ]
+        );
+        let trusted: Vec<&str> =
+            a1.firewall.as_ref().unwrap().trusted_interfaces.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(trusted, ["flannel-wg", "cni0"]);
+    }
+
+    #[test]
+    fn single_server_has_no_etcd_ports() {
+        let text = "apiVersion: n3x.dev/v1alpha1\nkind: Inventory\ncluster: {name: t}\nnetworks:\n  cluster: {cidr: 10.0.0.0/24}\nnodes:\n  - {name: s1, role: server, addresses: {cluster: 10.0.0.2}}\n";
+        let p = crate::plan_document(&Document::parse("t.yaml", text).unwrap()).unwrap().0;
+        assert!(!ports(&p.nodes[0]).contains(&(Protocol::Tcp, 2379, 2380)));
+    }
+
+    #[test]
+    fn external_ip_flag() {
+        let text = "apiVersion: n3x.dev/v1alpha1\nkind: Inventory\ncluster: {name: t}\nnetworks:\n  cluster: {cidr: 10.0.0.0/24}\nnodes:\n  - name: s1\n    role: server\n    addresses: {cluster: 10.0.0.2}\n    k3s: {nodeExternalIp: 203.0.113.7}\n";
+        let doc = Document::parse("t.yaml", text).unwrap();
+        let (p, _) = crate::plan_document(&doc).unwrap();
+        assert_eq!(
+            p.nodes[0].k3s.flags,
+            ["--node-ip=10.0.0.2", "--flannel-iface=enp1s0", "--node-external-ip=203.0.113.7"]
+        );
+    }
+}
