@@ -8,7 +8,7 @@ use n3x_core::diskplan::{NodeDiskPlan, PartitionContent};
 use n3x_core::model::Boot;
 use n3x_core::{Diagnostic, Diagnostics};
 
-use crate::plan::{usable, ALIGN, SECTOR};
+use crate::plan::{usable, ALIGN, LUKS2_HEADER, LVM_EXTENT, LVM_METADATA, SECTOR};
 use crate::units::human;
 
 fn is_abs(p: &str) -> bool {
@@ -137,13 +137,23 @@ pub fn check(plan: &NodeDiskPlan, base: &str) -> Diagnostics {
                 PartitionContent::Luks {
                     header, lvm_metadata, extent_size, volumes, key_file, password_file, ..
                 } => {
+                    if (*header, *lvm_metadata, *extent_size) != (LUKS2_HEADER, LVM_METADATA, LVM_EXTENT) {
+                        d.push(
+                            Diagnostic::error(
+                                format!("{pp}.content"),
+                                "LUKS2 header, LVM metadata and extent sizes differ from what cryptsetup and lvm2 use",
+                            )
+                            .with_help("plan again with n3x-disko plan"),
+                        );
+                    }
                     if key_file.is_some() == password_file.is_some() {
                         d.push(Diagnostic::error(
                             format!("{pp}.content"),
                             "a LUKS container needs exactly one of keyFile or passwordFile",
                         ));
                     }
-                    let capacity = p.size.saturating_sub(header + lvm_metadata) / (*extent_size).max(1) * extent_size;
+                    let capacity = p.size.saturating_sub(header.saturating_add(*lvm_metadata)) / (*extent_size).max(1)
+                        * extent_size;
                     let mut used = 0u64;
                     let n = volumes.len();
                     for (vi, v) in volumes.iter().enumerate() {
@@ -170,7 +180,7 @@ pub fn check(plan: &NodeDiskPlan, base: &str) -> Diagnostics {
                             format!("{pp}.content.volumes"),
                             format!(
                                 "the last volume takes the rest, {} bytes, not what the plan says",
-                                capacity - used + volumes.last().map(|v| v.size).unwrap_or(0)
+                                (capacity - used).saturating_add(volumes.last().map(|v| v.size).unwrap_or(0))
                             ),
                         ));
                     }
@@ -186,7 +196,8 @@ pub fn check(plan: &NodeDiskPlan, base: &str) -> Diagnostics {
                 .with_help("make partitions smaller or use a larger disk"),
             );
         }
-        let used: u64 = disk.partitions.iter().map(|p| p.size).sum();
+        // Saturating: a hand-edited plan may hold any numbers; a check must not overflow.
+        let used = disk.partitions.iter().fold(0u64, |a, p| a.saturating_add(p.size));
         if disk.free != disk.size.saturating_sub(used) {
             d.push(Diagnostic::error(
                 format!("{dp}.free"),

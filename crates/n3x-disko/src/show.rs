@@ -114,8 +114,8 @@ fn disk(out: &mut String, d: &PlannedDisk) {
                     "".into(),
                     "  (headers)".into(),
                     "".into(),
-                    human(header + lvm_metadata),
-                    (header + lvm_metadata).to_string(),
+                    human(header.saturating_add(*lvm_metadata)),
+                    header.saturating_add(*lvm_metadata).to_string(),
                     "luks2+lvm".into(),
                     "".into(),
                     "".into(),
@@ -163,7 +163,7 @@ fn disk(out: &mut String, d: &PlannedDisk) {
         let _ = writeln!(out, "{}", line.trim_end());
     }
     let before = d.partitions.first().map(|p| p.start).unwrap_or(d.size);
-    let end = d.partitions.last().map(|p| p.start + p.size).unwrap_or(d.size);
+    let end = d.partitions.last().map(|p| p.start.saturating_add(p.size)).unwrap_or(d.size);
     let after = d.size.saturating_sub(end);
     let _ = writeln!(
         out,

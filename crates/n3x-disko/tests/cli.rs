@@ -359,3 +359,21 @@ fn ignored_longhorn_device_warns() {
         .success()
         .stderr(predicate::str::contains("longhornDevice is ignored because longhorn is false"));
 }
+
+#[test]
+fn absurd_numbers_in_a_plan_are_errors_not_panics() {
+    let out = bin().arg("plan").write_stdin(SPEC).assert().success().get_output().stdout.clone();
+    let mut plan: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    for p in plan["nodes"][0]["disks"][0]["partitions"].as_array_mut().unwrap() {
+        p["size"] = serde_json::json!(u64::MAX);
+        p["start"] = serde_json::json!(u64::MAX - 1);
+    }
+    plan["nodes"][0]["disks"][0]["size"] = serde_json::json!(u64::MAX);
+    bin()
+        .args(["show", "-"])
+        .write_stdin(plan.to_string())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("rejected"))
+        .stderr(predicate::str::contains("panicked").not());
+}
