@@ -393,10 +393,27 @@ pub fn manifests(plan: &Plan) -> Result<Vec<Manifest>, String> {
         if l.storage_network.is_some() {
             settings.insert("storageNetwork".into(), json!(format!("{HELM_NAMESPACE}/{STORAGE_NAD}")));
         }
-        let values = json!({
+        let mut values = json!({
             "defaultSettings": Value::Object(settings),
             "persistence": {"defaultClassReplicaCount": l.replicas},
         });
+        if !l.tolerations.is_empty() {
+            // Manager and CSI driver on every node, tainted ones included: a pod there
+            // must still be able to mount its volume. Longhorn applies `taintToleration`
+            // to the components it manages itself (instance managers, CSI plugin).
+            let tolerations: Vec<Value> = l
+                .tolerations
+                .iter()
+                .map(|t| match &t.value {
+                    Some(v) => json!({"key": t.key, "operator": "Equal", "value": v, "effect": t.effect}),
+                    None => json!({"key": t.key, "operator": "Exists", "effect": t.effect}),
+                })
+                .collect();
+            let setting: Vec<String> = l.tolerations.iter().map(|t| t.longhorn_form()).collect();
+            values["defaultSettings"]["taintToleration"] = json!(setting.join(";"));
+            values["longhornManager"] = json!({"tolerations": tolerations});
+            values["longhornDriver"] = json!({"tolerations": tolerations});
+        }
         out.push(Manifest {
             order: 30,
             name: "longhorn",

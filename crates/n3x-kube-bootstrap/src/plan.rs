@@ -70,6 +70,42 @@ pub struct LonghornPlan {
     pub labeled_nodes_only: bool,
     /// The storage network, when replication has its own network.
     pub storage_network: Option<StorageNetwork>,
+    /// Node taints of the cluster, so Longhorn's manager and CSI driver run on every
+    /// node (a pod on a tainted GPU node must still mount its volume).
+    pub tolerations: Vec<Toleration>,
+}
+
+/// A toleration for one node taint (`key=value:Effect` or `key:Effect`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Toleration {
+    /// Taint key.
+    pub key: String,
+    /// Taint value (`None` for `key:Effect`).
+    pub value: Option<String>,
+    /// `NoSchedule`, `PreferNoSchedule` or `NoExecute`.
+    pub effect: String,
+}
+
+impl Toleration {
+    /// Parses `key=value:Effect` or `key:Effect`.
+    pub fn parse(taint: &str) -> Option<Toleration> {
+        let (kv, effect) = taint.rsplit_once(':')?;
+        if !["NoSchedule", "PreferNoSchedule", "NoExecute"].contains(&effect) {
+            return None;
+        }
+        let (key, value) = match kv.split_once('=') {
+            Some((k, v)) => (k, Some(v.to_string())),
+            None => (kv, None),
+        };
+        (!key.is_empty()).then(|| Toleration { key: key.to_string(), value, effect: effect.to_string() })
+    }
+    /// Longhorn's `taintToleration` setting form (`key=value:Effect`).
+    pub fn longhorn_form(&self) -> String {
+        match &self.value {
+            Some(v) => format!("{}={v}:{}", self.key, self.effect),
+            None => format!("{}:{}", self.key, self.effect),
+        }
+    }
 }
 
 /// The Longhorn storage network as a Multus attachment.
@@ -245,12 +281,27 @@ pub fn plan(cluster: &Cluster) -> Result<(Plan, Diagnostics), Diagnostics> {
                 }
             }
         }
+        let mut tolerations = Vec::new();
+        for (i, n) in cluster.nodes.iter().enumerate() {
+            for (j, t) in n.taints.iter().enumerate() {
+                match Toleration::parse(t) {
+                    Some(tol) => tolerations.push(tol),
+                    None => d.push(
+                        Diagnostic::error(format!("nodes[{i}].taints[{j}]"), format!("taint \"{t}\" is not key=value:Effect"))
+                            .with_help("write e.g. nvidia.com/gpu=present:NoSchedule (effect NoSchedule, PreferNoSchedule or NoExecute)"),
+                    ),
+                }
+            }
+        }
+        tolerations.sort();
+        tolerations.dedup();
         longhorn = Some(LonghornPlan {
             version: version(&components::LONGHORN, &a.longhorn.version),
             replicas,
             data_path: a.longhorn.data_path.clone().unwrap_or_else(|| "/var/lib/longhorn".into()),
             labeled_nodes_only,
             storage_network,
+            tolerations,
         });
     } else if a.longhorn.storage_network.is_some() {
         d.push(Diagnostic::warning("addons.longhorn.storageNetwork", "ignored: Longhorn is off"));
@@ -650,6 +701,19 @@ mod tests {
         assert_eq!(r("10.0.0.0", "10.0.0.255"), vec!["10.0.0.0/24"]);
         assert_eq!(r("10.0.0.5", "10.0.0.5"), vec!["10.0.0.5/32"]);
         assert_eq!(r("fd00::1", "fd00::2"), vec!["fd00::1/128", "fd00::2/128"]);
+    }
+
+    #[test]
+    fn taints_parse() {
+        let t = Toleration::parse("nvidia.com/gpu=present:NoSchedule").unwrap();
+        assert_eq!(
+            (t.key.as_str(), t.value.as_deref(), t.effect.as_str()),
+            ("nvidia.com/gpu", Some("present"), "NoSchedule")
+        );
+        assert_eq!(t.longhorn_form(), "nvidia.com/gpu=present:NoSchedule");
+        assert_eq!(Toleration::parse("dedicated:NoExecute").unwrap().value, None);
+        assert!(Toleration::parse("dedicated=x").is_none());
+        assert!(Toleration::parse("k=v:Sometimes").is_none());
     }
 
     #[test]

@@ -318,6 +318,19 @@
               defaultDataPath: /var/lib/longhorn
               defaultReplicaCount: '{"v1":"3","v2":"3"}'
               storageNetwork: kube-system/longhorn-storage
+              taintToleration: nvidia.com/gpu=present:NoSchedule
+            longhornDriver:
+              tolerations:
+              - effect: NoSchedule
+                key: nvidia.com/gpu
+                operator: Equal
+                value: present
+            longhornManager:
+              tolerations:
+              - effect: NoSchedule
+                key: nvidia.com/gpu
+                operator: Equal
+                value: present
             persistence:
               defaultClassReplicaCount: 3
           '';
