@@ -178,3 +178,15 @@ fn embedded_netplan_errors_point_into_the_inventory() {
         predicate::str::contains("<stdin>:16:13").and(predicate::str::contains("invalid unsigned int value \"huge\"")),
     );
 }
+
+#[test]
+fn cluster_json_from_normalize_plans_like_the_inventory() {
+    // The demo feeds $OUT/cluster.json (n3x-inventory normalize) when it exists.
+    let text = std::fs::read_to_string(edge_lab()).unwrap();
+    let doc = n3x_core::Document::parse("inventory.yaml", &text).unwrap();
+    let (cluster, _) = n3x_core::normalize::load_cluster(&doc).unwrap();
+    let cluster_json = n3x_core::io::to_json(&cluster).unwrap();
+    let from_inventory = bin().arg("plan").write_stdin(text).assert().success().get_output().stdout.clone();
+    let from_cluster = bin().arg("plan").write_stdin(cluster_json).assert().success().get_output().stdout.clone();
+    assert_eq!(String::from_utf8_lossy(&from_inventory), String::from_utf8_lossy(&from_cluster));
+}
