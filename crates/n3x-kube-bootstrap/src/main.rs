@@ -301,6 +301,7 @@ fn list_components(args: ComponentsArgs) -> Result<(), Error> {
                         "pinnedVersion": c.version, "namespace": c.namespace, "description": c.description,
                     });
                     if let Some(on) = on {
+                        // `obj` is the object literal above (IndexMut cannot panic on an object).
                         obj["enabled"] = serde_json::Value::Bool(*on);
                     }
                     obj

@@ -410,6 +410,8 @@ pub fn manifests(plan: &Plan) -> Result<Vec<Manifest>, String> {
                 })
                 .collect();
             let setting: Vec<String> = l.tolerations.iter().map(|t| t.longhorn_form()).collect();
+            // IndexMut on serde_json values panics only on non-objects; `values` and
+            // `defaultSettings` are objects built just above.
             values["defaultSettings"]["taintToleration"] = json!(setting.join(";"));
             values["longhornManager"] = json!({"tolerations": tolerations});
             values["longhornDriver"] = json!({"tolerations": tolerations});
