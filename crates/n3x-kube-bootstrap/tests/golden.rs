@@ -101,3 +101,46 @@ fn output_is_deterministic() {
         assert_eq!(a.stdout, b.stdout, "{example}");
     }
 }
+
+/// Every option path the modules set exists in the NixOS/sops-nix option manifest
+/// (`shared/reference/nixos-options.json`), with `<name>` for attribute-set members.
+#[test]
+fn module_option_paths_exist() {
+    let manifest = n3x_testkit::shared_dir().join("reference/nixos-options.json");
+    let Ok(text) = std::fs::read_to_string(&manifest) else {
+        assert!(std::env::var_os("CI").is_none(), "{} missing in CI", manifest.display());
+        eprintln!("SKIPPED: {} not found", manifest.display());
+        return;
+    };
+    let options: Value = serde_json::from_str(&text).unwrap();
+    let known = options["options"].as_object().unwrap();
+    for path in [
+        "services.k3s.manifests",
+        "services.k3s.manifests.<name>.target",
+        "services.k3s.manifests.<name>.content",
+        "sops.secrets",
+        "sops.templates",
+        "sops.templates.<name>.path",
+        "sops.templates.<name>.content",
+    ] {
+        assert!(known.contains_key(path), "{path} is not in {}", manifest.display());
+    }
+    // And those are all the module sets: the evaluated golden has no other top-level path.
+    let Some(nix) = n3x_testkit::require(n3x_testkit::NIX_INSTANTIATE) else { return };
+    for example in EXAMPLES {
+        for m in tree(&golden_dir(example).join("nix")) {
+            let json = n3x_testkit::nix_eval_json(&nix, &golden_dir(example).join("nix").join(&m));
+            let top: Vec<&String> = json.as_object().unwrap().keys().collect();
+            assert_eq!(top, ["services"], "{}", m.display());
+            let services: Vec<&String> = json["services"].as_object().unwrap().keys().collect();
+            assert_eq!(services, ["k3s"]);
+            let k3s: Vec<&String> = json["services"]["k3s"].as_object().unwrap().keys().collect();
+            assert_eq!(k3s, ["manifests"]);
+            for (name, entry) in json["services"]["k3s"]["manifests"].as_object().unwrap() {
+                let mut keys: Vec<&String> = entry.as_object().unwrap().keys().collect();
+                keys.sort();
+                assert_eq!(keys, ["content", "target"], "{name}");
+            }
+        }
+    }
+}
