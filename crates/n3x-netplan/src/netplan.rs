@@ -235,7 +235,12 @@ fn parse_root(cx: &mut Ctx<'_>, root: &Value) -> Option<Vec<Interface>> {
     let net = cx.mapping("network", network)?;
     let mut raws: Vec<Raw> = Vec::new();
     let mut seen_version = false;
-    for (k, v) in net {
+    // Definitions are read kind by kind (ethernets first, as the plan lists them); the
+    // JSON map itself is ordered by key, not by position in the file.
+    const ORDER: [&str; 4] = ["ethernets", "bonds", "bridges", "vlans"];
+    let mut keys: Vec<(&String, &Value)> = net.iter().collect();
+    keys.sort_by_key(|(k, _)| ORDER.iter().position(|o| o == k).unwrap_or(ORDER.len()));
+    for (k, v) in keys {
         let rel = join_key("network", k);
         match k.as_str() {
             "version" => {
@@ -256,10 +261,23 @@ fn parse_root(cx: &mut Ctx<'_>, root: &Value) -> Option<Vec<Interface>> {
                 for (id, body) in m {
                     let path = join_key(&rel, id);
                     if let Some(other) = raws.iter().find(|r| r.def.id == *id) {
+                        // Report at whichever of the two comes later in the file.
                         let other_path = other.path.clone();
+                        let pos = |p: &str| cx.src.doc.locate(&cx.path(p)).map(|l| (l.line, l.column));
+                        let (later, earlier) = if pos(&path) >= pos(&other_path) {
+                            (path.clone(), other_path)
+                        } else {
+                            (other_path, path.clone())
+                        };
+                        let earlier_at = cx
+                            .src
+                            .doc
+                            .locate(&cx.path(&earlier))
+                            .map(|l| format!(" (line {})", l.line))
+                            .unwrap_or_default();
                         cx.err(
-                            &path,
-                            format!("definition \"{id}\" is already defined at {}", cx.path(&other_path)),
+                            &later,
+                            format!("definition \"{id}\" is already defined at {}{earlier_at}", cx.path(&earlier)),
                             Some("each interface id may appear once across ethernets, bonds, bridges and vlans".into()),
                         );
                         continue;
