@@ -67,6 +67,15 @@ pub fn plan_document(doc: &Document) -> Result<(NetworkPlan, Diagnostics), Diagn
     diags.into_result().map(|w| (plan, w))
 }
 
+/// The JSON Schema of the `NetworkPlan` document, generated from the types.
+pub fn network_plan_schema() -> String {
+    let mut schema = schemars::schema_for!(NetworkPlan);
+    schema.insert("$id".into(), "https://n3x.dev/schemas/v1alpha1/network-plan.schema.json".into());
+    let mut s = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
 /// Plans a standalone netplan file.
 pub fn plan_netplan(doc: &Document, name: &str) -> Result<(NetworkPlan, Diagnostics), Diagnostics> {
     let (defs, warnings) = netplan::parse(netplan::Source { doc, base: "" }, &doc.value)?;

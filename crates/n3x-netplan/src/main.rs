@@ -72,6 +72,9 @@ enum Command {
         /// Inventory or Cluster file (`-` or absent: standard input).
         file: Option<PathBuf>,
     },
+    /// Print the JSON Schema of the NetworkPlan document.
+    #[command(after_help = "Example:\n  n3x-netplan schema > schemas/network-plan.schema.json")]
+    Schema,
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  n3x-netplan completions bash > /etc/bash_completion.d/n3x-netplan")]
     Completions {
@@ -170,6 +173,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             eprintln!("{TOOL}: ok: {} node(s), network checks passed", plan.nodes.len());
             Ok(())
         }
+        Command::Schema => write_stdout(n3x_netplan::network_plan_schema().as_bytes()),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), TOOL, &mut out);

@@ -2,6 +2,8 @@
 //! partial output on bad input.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 
@@ -19,7 +21,7 @@ fn corpus(rel: &str) -> std::path::PathBuf {
 
 #[test]
 fn help_version_completions_man() {
-    for sub in ["plan", "render", "check", "completions", "man"] {
+    for sub in ["plan", "render", "check", "schema", "completions", "man"] {
         bin().args([sub, "--help"]).assert().success().stdout(predicate::str::contains("Example"));
     }
     bin().arg("--version").assert().success().stdout(predicate::str::starts_with("n3x-netplan "));
@@ -189,4 +191,48 @@ fn cluster_json_from_normalize_plans_like_the_inventory() {
     let from_inventory = bin().arg("plan").write_stdin(text).assert().success().get_output().stdout.clone();
     let from_cluster = bin().arg("plan").write_stdin(cluster_json).assert().success().get_output().stdout.clone();
     assert_eq!(String::from_utf8_lossy(&from_inventory), String::from_utf8_lossy(&from_cluster));
+}
+
+#[test]
+fn schema_accepts_the_edge_lab_plan() {
+    let schema = bin().arg("schema").assert().success().get_output().stdout.clone();
+    let v: serde_json::Value = serde_json::from_slice(&schema).unwrap();
+    assert_eq!(v["title"], "NetworkPlan");
+    let Some(cj) = n3x_testkit::require(n3x_testkit::CHECK_JSONSCHEMA) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let plan = bin().arg("plan").arg(edge_lab()).assert().success().get_output().stdout.clone();
+    std::fs::write(dir.path().join("schema.json"), &schema).unwrap();
+    std::fs::write(dir.path().join("plan.json"), &plan).unwrap();
+    let out = std::process::Command::new(cj)
+        .arg("--schemafile")
+        .arg(dir.path().join("schema.json"))
+        .arg(dir.path().join("plan.json"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+}
+
+/// The binary itself (not only the library) configures networkd as netplan does, for
+/// every valid corpus file: `render --from-netplan F --format networkd --out DIR`.
+#[test]
+fn binary_render_from_netplan_matches_netplan_generate() {
+    let Some(generator) = n3x_testkit::require(n3x_testkit::NETPLAN_GENERATE) else { return };
+    let mut files: Vec<_> = std::fs::read_dir(corpus("valid")).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let tmp = tempfile::tempdir().unwrap();
+    for (i, f) in files.iter().enumerate() {
+        let out = tmp.path().join(i.to_string());
+        bin()
+            .args(["render", "--format", "networkd", "--from-netplan"])
+            .arg(f)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .success();
+        let ours = common::read_units(&out, "10-");
+        let theirs = common::netplan_generate(&generator, &std::fs::read_to_string(f).unwrap()).unwrap();
+        if let Some(d) = common::diff(&ours, &theirs) {
+            panic!("{}: {d}", f.display());
+        }
+    }
 }
