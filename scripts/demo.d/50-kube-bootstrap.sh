@@ -21,7 +21,10 @@ done
 # The NixOS modules of the main example, from the normalized cluster when the inventory step wrote it.
 input="$EXAMPLE"
 [ -f "$OUT/cluster.json" ] && input="$OUT/cluster.json"
-"$kb" render "$input" --format nix --out "$OUT/hosts"
+# The storage interfaces from the NetworkPlan when the netplan step (40) wrote it.
+plan=()
+[ -f "$OUT/network-plan.json" ] && plan=(--network-plan "$OUT/network-plan.json")
+"$kb" render "$input" "${plan[@]}" --format nix --out "$OUT/hosts"
 echo "wrote $(find "$OUT/hosts" -name k3s-manifests.nix | wc -l) x hosts/<server>/k3s-manifests.nix"
 "$kb" components "$input"
 ls "$OUT/manifests/edge-lab"

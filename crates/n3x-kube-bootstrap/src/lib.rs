@@ -46,7 +46,15 @@ impl Format {
 
 /// Checks the cluster and builds its manifest files. `Ok` carries the warnings.
 pub fn bootstrap(cluster: &Cluster) -> Result<(Vec<Manifest>, Diagnostics), Diagnostics> {
-    let (plan, warnings) = plan::plan(cluster)?;
+    bootstrap_with(cluster, None)
+}
+
+/// [`bootstrap`] with the cluster's NetworkPlan (see [`plan::plan_with`]).
+pub fn bootstrap_with(
+    cluster: &Cluster,
+    network: Option<&n3x_core::networkplan::NetworkPlan>,
+) -> Result<(Vec<Manifest>, Diagnostics), Diagnostics> {
+    let (plan, warnings) = plan::plan_with(cluster, network)?;
     match manifests::manifests(&plan) {
         Ok(files) => Ok((files, warnings)),
         Err(e) => {

@@ -9,9 +9,10 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use n3x_core::cli::{report_warnings, run, Error};
 use n3x_core::cluster::Cluster;
 use n3x_core::io::{input_name, read_document, write_all, write_atomic, write_stdout};
+use n3x_core::networkplan::NetworkPlan;
 use n3x_core::Diagnostics;
 use n3x_kube_bootstrap::nixout::RepoCredentials;
-use n3x_kube_bootstrap::{bootstrap, components, render_dir, render_nix, render_yaml, Format};
+use n3x_kube_bootstrap::{bootstrap_with, components, render_dir, render_nix, render_yaml, Format};
 
 const TOOL: &str = "n3x-kube-bootstrap";
 
@@ -78,6 +79,9 @@ struct RenderArgs {
     /// Treat warnings as errors.
     #[arg(long)]
     deny_warnings: bool,
+    /// The cluster's NetworkPlan (`n3x-netplan plan`): storage interfaces come from it.
+    #[arg(long, value_name = "FILE")]
+    network_plan: Option<PathBuf>,
     /// (--format nix) Name of the sops-nix secret holding the Argo CD repository's
     /// password/token (https) or SSH private key (ssh URL); the module renders the
     /// repository Secret from it on the host. The value never enters n3x's output.
@@ -175,7 +179,23 @@ fn render(args: RenderArgs) -> Result<(), Error> {
     }
     let (cluster, mut warnings, doc) = load(args.file.as_deref())?;
     let input = input_name(args.file.as_deref());
-    let files = match bootstrap(&cluster) {
+    let network = match &args.network_plan {
+        None => None,
+        Some(p) => {
+            if p.as_os_str() == "-" && args.file.as_deref().is_none_or(|f| f.as_os_str() == "-") {
+                return Err(Error::Usage("standard input is already the cluster; give --network-plan a file".into()));
+            }
+            let plan_doc = read_document(Some(p))?;
+            n3x_core::decode::expect_kind(&plan_doc, &["NetworkPlan"])?;
+            let plan: NetworkPlan = n3x_core::decode::decode_at(&plan_doc, "", &plan_doc.value).map_err(|e| {
+                let mut d = Diagnostics::new();
+                d.push(e);
+                Error::Rejected(d)
+            })?;
+            Some(plan)
+        }
+    };
+    let files = match bootstrap_with(&cluster, network.as_ref()) {
         Ok((files, w)) => {
             warnings.extend(w);
             files

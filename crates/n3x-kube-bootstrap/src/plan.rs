@@ -10,6 +10,7 @@ use n3x_core::cluster::Cluster;
 use n3x_core::diag::did_you_mean;
 use n3x_core::inventory::Issuer;
 use n3x_core::model::{MetallbMode, PolicyKind};
+use n3x_core::networkplan::NetworkPlan;
 use n3x_core::{Diagnostic, Diagnostics};
 
 use crate::components::{self, Component};
@@ -191,6 +192,14 @@ fn version(c: &Component, over: &Option<String>) -> String {
 /// Checks the cluster's add-ons and resolves them. `Err` holds every error (and the
 /// warnings found with them); `Ok` carries the warnings.
 pub fn plan(cluster: &Cluster) -> Result<(Plan, Diagnostics), Diagnostics> {
+    plan_with(cluster, None)
+}
+
+/// [`plan`] with the cluster's `NetworkPlan` (from `n3x-netplan plan`): the storage
+/// interface of each node comes from the plan, the checked network (it also covers
+/// nodes whose network is an embedded netplan document), and the addresses on it are
+/// excluded from pod IPAM too.
+pub fn plan_with(cluster: &Cluster, network: Option<&NetworkPlan>) -> Result<(Plan, Diagnostics), Diagnostics> {
     let mut d = Diagnostics::new();
     let a = &cluster.addons;
 
@@ -261,7 +270,7 @@ pub fn plan(cluster: &Cluster) -> Result<(Plan, Diagnostics), Diagnostics> {
         }
         let storage_network = match &a.longhorn.storage_network {
             None => None,
-            Some(net) => storage_network(cluster, net, &storage_nodes, &mut d),
+            Some(net) => storage_network(cluster, network, net, &storage_nodes, &mut d),
         };
         let labeled_nodes_only = storage_nodes.len() < cluster.nodes.len();
         if labeled_nodes_only {
@@ -548,6 +557,7 @@ fn has_inline_credentials(url: &str) -> bool {
 
 fn storage_network(
     cluster: &Cluster,
+    network: Option<&NetworkPlan>,
     net: &str,
     storage_nodes: &[(usize, &n3x_core::cluster::Node)],
     d: &mut Diagnostics,
@@ -582,9 +592,25 @@ fn storage_network(
         IpAddr::V4(_) => format!("{ip}/32"),
         IpAddr::V6(_) => format!("{ip}/128"),
     };
+    let planned = |node: &str| -> Option<&n3x_core::networkplan::NodeNetworkPlan> {
+        network.and_then(|p| p.nodes.iter().find(|n| n.node == node))
+    };
     for (i, n) in storage_nodes {
-        match n.network.attachments.iter().find(|at| at.network == net) {
-            Some(at) => interfaces.push((n.name.as_str().to_string(), at.interface.clone())),
+        let from_cluster = n.network.attachments.iter().find(|at| at.network == net).map(|at| at.interface.clone());
+        let from_plan = planned(n.name.as_str()).and_then(|p| p.storage_interface.clone());
+        if let (Some(c), Some(p)) = (&from_cluster, &from_plan) {
+            if c != p {
+                d.push(Diagnostic::warning(
+                    format!("nodes[{i}].network"),
+                    format!(
+                        "node {}: the NetworkPlan puts the storage network on {p}, the cluster on {c}; using {p}",
+                        n.name.as_str()
+                    ),
+                ));
+            }
+        }
+        match from_plan.or(from_cluster) {
+            Some(iface) => interfaces.push((n.name.as_str().to_string(), iface)),
             None => d.push(
                 Diagnostic::error(
                     format!("nodes[{i}].addresses.{net}"),
@@ -608,6 +634,19 @@ fn storage_network(
         for at in n.network.attachments.iter().filter(|at| at.network == net) {
             if let Some(a) = at.address {
                 exclude.push(host(&a.addr()));
+            }
+        }
+    }
+    // Addresses the NetworkPlan puts inside the storage network (any interface).
+    for node in network.map(|p| p.nodes.as_slice()).unwrap_or_default() {
+        for iface in &node.interfaces {
+            for a in &iface.addresses {
+                // `ADDRESS/PREFIX`; the address is what matters here.
+                if let Ok(ip) = a.split('/').next().unwrap_or(a).parse::<IpAddr>() {
+                    if spec.cidr.contains(&ip) {
+                        exclude.push(host(&ip));
+                    }
+                }
             }
         }
     }

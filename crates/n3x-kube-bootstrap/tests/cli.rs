@@ -340,3 +340,46 @@ fn files_of_an_earlier_run_are_reported() {
         .success()
         .stderr(predicate::str::contains("50-cert-manager.yaml was written by an earlier run"));
 }
+
+/// `--network-plan`: the storage interface comes from the NetworkPlan (the checked
+/// network), and every address the plan puts inside the storage network is kept out
+/// of pod IPAM.
+#[test]
+fn storage_interface_from_the_network_plan() {
+    let node = |name: &str, iface: Option<&str>, addr: &str| {
+        let mut n = json!({"node": name, "interfaces": [{
+            "id": "stor0", "kind": "ethernet", "networks": ["storage"],
+            "linkLocal": {"ipv4": false, "ipv6": true}, "addresses": [addr], "mtu": 9000,
+        }]});
+        if let Some(i) = iface {
+            n["storageInterface"] = json!(i);
+        }
+        n
+    };
+    let plan = json!({"apiVersion": "n3x.dev/v1alpha1", "kind": "NetworkPlan", "nodes": [
+        node("n100-1", Some("stor0"), "192.168.20.11/24"),
+        node("n100-2", Some("stor0"), "192.168.20.12/24"),
+        node("n100-3", Some("stor0"), "192.168.20.13/24"),
+        // An agent with an extra address inside the storage network.
+        node("jetson-1", None, "192.168.20.99/24"),
+    ]});
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("network-plan.json");
+    std::fs::write(&p, serde_json::to_string(&plan).unwrap()).unwrap();
+    let out = bin().args(["render", &example_path("edge-lab"), "--network-plan"]).arg(&p).assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    let nad = yaml_docs(&text).into_iter().find(|d| d["kind"] == "NetworkAttachmentDefinition").unwrap();
+    let config: Value = serde_json::from_str(nad["spec"]["config"].as_str().unwrap()).unwrap();
+    assert_eq!(config["master"], "stor0");
+    assert!(config["ipam"]["exclude"].as_array().unwrap().contains(&json!("192.168.20.99/32")), "{config}");
+    // The cluster says bond0.20: the plan wins, with a warning.
+    assert!(stderr.contains("the NetworkPlan puts the storage network on stor0, the cluster on bond0.20"), "{stderr}");
+
+    // A wrong document is named.
+    bin()
+        .args(["render", &example_path("edge-lab"), "--network-plan", &example_path("single-node")])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("expected kind NetworkPlan, got Inventory"));
+}
