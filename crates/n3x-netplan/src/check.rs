@@ -20,8 +20,10 @@ fn same_subnet(a: IpAddr, prefix: u8, b: IpAddr) -> bool {
     ipnet::IpNet::new(a, prefix).is_ok_and(|n| n.contains(&b))
 }
 
-/// Runs every check; `plans[i]` belongs to `cluster.nodes[i]`.
-pub fn check(cluster: &Cluster, plans: &[NodeNetworkPlan]) -> Diagnostics {
+/// Runs every check; `plans[i]` belongs to `cluster.nodes[i]`. `netplan_bases[i]` is the
+/// path of node i's embedded netplan document, if it has one, so findings about its
+/// interfaces point into it.
+pub fn check(cluster: &Cluster, plans: &[NodeNetworkPlan], netplan_bases: &[Option<String>]) -> Diagnostics {
     let mut diags = Diagnostics::new();
     let mut seen: BTreeMap<IpAddr, String> = BTreeMap::new();
     let storage = storage_network_name(cluster);
@@ -29,7 +31,19 @@ pub fn check(cluster: &Cluster, plans: &[NodeNetworkPlan]) -> Diagnostics {
         let np = join_index("nodes", i);
         let name = node.name.as_str();
         let defs = &plan.interfaces;
-        let iface_path = |id: &str| format!("{np}.network.{id}");
+        let base = netplan_bases.get(i).cloned().flatten();
+        let iface_path = |id: &str| match (&base, defs.iter().find(|d| d.id == id)) {
+            (Some(b), Some(d)) => {
+                let section = match d.kind {
+                    InterfaceKind::Ethernet => "ethernets",
+                    InterfaceKind::Bond => "bonds",
+                    InterfaceKind::Bridge => "bridges",
+                    InterfaceKind::Vlan => "vlans",
+                };
+                format!("{b}.network.{section}.{id}")
+            }
+            _ => format!("{np}.network.{id}"),
+        };
         // Duplicate addresses across nodes.
         for d in defs {
             for (ip, _) in interface_ips(d) {

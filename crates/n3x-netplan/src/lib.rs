@@ -60,7 +60,13 @@ pub fn plan_document(doc: &Document) -> Result<(NetworkPlan, Diagnostics), Diagn
         failed.extend(diags);
         return Err(failed);
     }
-    let mut found = check::check(&cluster, &plans);
+    let bases: Vec<Option<String>> = cluster
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| n.network.netplan.as_ref().map(|_| plan::netplan_base(input, i)))
+        .collect();
+    let mut found = check::check(&cluster, &plans, &bases);
     found.locate(doc);
     diags.extend(found);
     let plan = plan::plan_document(plans);

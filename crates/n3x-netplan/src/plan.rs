@@ -186,6 +186,14 @@ pub fn interface_ips(d: &Interface) -> Vec<(IpAddr, u8)> {
         .collect()
 }
 
+/// The path of node `index`'s embedded netplan document in the input.
+pub fn netplan_base(input: InputKind, index: usize) -> String {
+    match input {
+        InputKind::Cluster => format!("{}.network.netplan", join_index("nodes", index)),
+        InputKind::Inventory => format!("{}.netplan", join_index("nodes", index)),
+    }
+}
+
 /// The interfaces of one node: its embedded netplan document parsed, or its short form expanded.
 pub fn node_interfaces(
     doc: &Document,
@@ -195,10 +203,7 @@ pub fn node_interfaces(
 ) -> Result<(Vec<Interface>, Diagnostics), Diagnostics> {
     match &node.network.netplan {
         Some(np) => {
-            let base = match input {
-                InputKind::Cluster => format!("{}.network.netplan", join_index("nodes", index)),
-                InputKind::Inventory => format!("{}.netplan", join_index("nodes", index)),
-            };
+            let base = netplan_base(input, index);
             let (mut defs, diags) = netplan::parse(Source { doc, base: &base }, np)?;
             // Name the networks each interface carries from the node's addresses.
             for d in &mut defs {

@@ -13,25 +13,22 @@ use std::path::{Path, PathBuf};
 use n3x_core::Document;
 use n3x_netplan::Format;
 
-const EXAMPLES: &[&str] = &["edge-lab", "single-node"];
-
 fn golden_dir() -> PathBuf {
     common::crate_dir().join("tests/golden")
 }
 
 /// Every golden file of one example: relative path → contents.
-fn render_example(ex: &str) -> BTreeMap<PathBuf, Vec<u8>> {
-    let input = format!("examples/{ex}/inventory.yaml");
-    let text = std::fs::read_to_string(n3x_testkit::repo_root().join(&input)).unwrap();
-    let doc = Document::parse(&input, &text).unwrap();
+fn render_example(input: &str, path: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let doc = Document::parse(input, &text).unwrap();
     let (plan, _) = n3x_netplan::plan_document(&doc).unwrap();
     let mut out = BTreeMap::new();
     for f in [Format::Nix, Format::Netplan] {
-        for file in n3x_netplan::render(&plan, f, &input, true).unwrap() {
+        for file in n3x_netplan::render(&plan, f, input, true).unwrap() {
             out.insert(file.path, file.contents);
         }
     }
-    for file in n3x_netplan::render(&plan, Format::Networkd, &input, true).unwrap() {
+    for file in n3x_netplan::render(&plan, Format::Networkd, input, true).unwrap() {
         let p = file.path;
         let node = p.parent().unwrap().to_path_buf();
         out.insert(node.join("networkd").join(p.file_name().unwrap()), file.contents);
@@ -60,9 +57,9 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 #[test]
 fn goldens_match() {
     let update = std::env::var_os("N3X_UPDATE_GOLDEN").is_some();
-    for ex in EXAMPLES {
-        let want = render_example(ex);
-        let dir = golden_dir().join(ex);
+    for (ex, input, path) in common::golden_inputs() {
+        let want = render_example(&input, &path);
+        let dir = golden_dir().join(&ex);
         if update {
             let _ = std::fs::remove_dir_all(&dir);
             for (p, c) in &want {
@@ -96,7 +93,7 @@ fn golden_nix_parses() {
         n3x_testkit::nix_parse(&nix, &p);
         n += 1;
     }
-    assert!(n >= 6, "expected a network.nix per example node, found {n}");
+    assert!(n >= 8, "expected a network.nix per example node, found {n}");
 }
 
 #[test]
@@ -114,5 +111,5 @@ fn golden_netplan_yaml_generates_the_golden_units() {
         }
         n += 1;
     }
-    assert!(n >= 6);
+    assert!(n >= 8);
 }

@@ -104,10 +104,8 @@ fn invalid_corpus_is_rejected_with_position() {
 #[test]
 fn example_nodes_match_netplan_generate() {
     let Some(generator) = n3x_testkit::require(n3x_testkit::NETPLAN_GENERATE) else { return };
-    let root = n3x_testkit::repo_root();
     let mut checked = 0;
-    for ex in ["edge-lab", "single-node"] {
-        let p = root.join("examples").join(ex).join("inventory.yaml");
+    for (ex, _, p) in common::golden_inputs() {
         let doc = Document::parse("inventory.yaml", &std::fs::read_to_string(&p).unwrap()).unwrap();
         let (plan, _) = n3x_netplan::plan_document(&doc).unwrap();
         for node in &plan.nodes {
@@ -121,7 +119,7 @@ fn example_nodes_match_netplan_generate() {
             checked += 1;
         }
     }
-    assert!(checked >= 6);
+    assert!(checked >= 8);
 }
 
 /// netplan → model → netplan → model is the identity on every valid corpus file.

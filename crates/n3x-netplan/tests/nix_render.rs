@@ -17,9 +17,7 @@ use serde_json::Value;
 
 fn plans() -> Vec<(String, NodeNetworkPlan)> {
     let mut out = Vec::new();
-    let root = n3x_testkit::repo_root();
-    for ex in ["edge-lab", "single-node"] {
-        let p = root.join("examples").join(ex).join("inventory.yaml");
+    for (ex, _, p) in common::golden_inputs() {
         let doc = Document::parse(&p.display().to_string(), &std::fs::read_to_string(&p).unwrap()).unwrap();
         let (plan, _) = n3x_netplan::plan_document(&doc).unwrap();
         out.extend(plan.nodes.into_iter().map(|n| (format!("{ex}/{}", n.node), n)));

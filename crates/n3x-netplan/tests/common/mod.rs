@@ -104,3 +104,18 @@ pub fn diff(ours: &BTreeMap<String, Canon>, theirs: &BTreeMap<String, Canon>) ->
     }
     Some(s)
 }
+
+/// The inventories with goldens: (name, path shown in headers, absolute path).
+pub fn golden_inputs() -> Vec<(String, String, PathBuf)> {
+    let root = n3x_testkit::repo_root();
+    let mut v: Vec<(String, String, PathBuf)> = ["edge-lab", "single-node"]
+        .iter()
+        .map(|ex| {
+            let rel = format!("examples/{ex}/inventory.yaml");
+            (ex.to_string(), rel.clone(), root.join(rel))
+        })
+        .collect();
+    let rel = "crates/n3x-netplan/tests/golden-inputs/embedded-netplan.yaml".to_string();
+    v.push(("embedded-netplan".into(), rel.clone(), root.join(rel)));
+    v
+}
