@@ -18,11 +18,7 @@ const CRYPTSETUP: Tool = Tool {
 
 #[test]
 fn luks2_data_offset_is_the_planned_header() {
-    let Some(bin) = n3x_testkit::find(CRYPTSETUP) else {
-        // Not yet installed by scripts/install-test-tools: skip rather than fail CI.
-        eprintln!("SKIPPED: cryptsetup not found (install Debian package cryptsetup-bin)");
-        return;
-    };
+    let Some(bin) = n3x_testkit::require(CRYPTSETUP) else { return };
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/luks-512g/input.yaml");
     let doc = Document::parse("input.yaml", &std::fs::read_to_string(path).unwrap()).unwrap();
     let (plans, _) = plans_from_document(&doc, None).unwrap();

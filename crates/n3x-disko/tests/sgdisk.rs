@@ -58,11 +58,7 @@ fn partition_like_disko(bin: &Path, img: &Path, d: &PlannedDisk) -> Vec<(u32, u6
 
 #[test]
 fn sgdisk_creates_exactly_the_planned_partitions() {
-    let Some(bin) = n3x_testkit::find(SGDISK) else {
-        // Not yet installed by scripts/install-test-tools: skip rather than fail CI.
-        eprintln!("SKIPPED: sgdisk not found (install Debian package gdisk)");
-        return;
-    };
+    let Some(bin) = n3x_testkit::require(SGDISK) else { return };
     let dir = tempfile::tempdir().unwrap();
     let sizes =
         [32_000_000_000u64, 64_000_000_000, 500_107_862_016, 512_000_000_000, 1_000_204_886_016, 8_000_000_000_000];
