@@ -7,6 +7,8 @@
 //! [`plan`] derives k3s flags, storage interface and firewall; [`check`] runs the
 //! cluster-wide checks; [`networkd`] and [`nixout`] render. `main.rs` only does I/O.
 
+#![deny(missing_docs)]
+
 pub mod check;
 pub mod netplan;
 pub mod netplan_out;

@@ -403,4 +403,14 @@ mod tests {
             ["--node-ip=10.0.0.2", "--flannel-iface=enp1s0", "--node-external-ip=203.0.113.7"]
         );
     }
+
+    #[test]
+    fn dhcp_node_has_no_node_ip_but_a_flannel_iface() {
+        let text = "apiVersion: n3x.dev/v1alpha1\nkind: Inventory\ncluster: {name: t}\nk3s: {apiAddress: 10.0.0.100}\nnetworks:\n  cluster: {cidr: 10.0.0.0/24}\nnodes:\n  - {name: a, role: server, network: {dhcp: true}}\n";
+        let (p, _) = crate::plan_document(&Document::parse("t.yaml", text).unwrap()).unwrap();
+        let n = &p.nodes[0];
+        assert_eq!(n.k3s.node_ip, None);
+        assert_eq!(n.k3s.flags, ["--flannel-iface=enp1s0"]);
+        assert!(n.interfaces[0].dhcp4);
+    }
 }
