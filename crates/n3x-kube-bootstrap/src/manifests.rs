@@ -229,9 +229,13 @@ fn path_policy(plan: &Plan, kind: PolicyKind) -> Value {
 /// The CEL check of the gate: every container and init container carries exactly the
 /// NixOS PATH.
 fn gate_expression() -> String {
-    let ok = format!("has(c.env) && c.env.exists(e, e.name == 'PATH' && has(e.value) && e.value == '{NIXOS_PATH}')");
+    // Optional lists are read through `has(x) ? x : []` rather than `!has(x) || …`: the
+    // same meaning, and it does not rely on `||` short-circuiting.
+    let ok = format!(
+        "(has(c.env) ? c.env : []).exists(e, e.name == 'PATH' && (has(e.value) ? e.value : '') == '{NIXOS_PATH}')"
+    );
     format!(
-        "object.spec.containers.all(c, {ok}) && (!has(object.spec.initContainers) || object.spec.initContainers.all(c, {ok}))"
+        "object.spec.containers.all(c, {ok}) && (has(object.spec.initContainers) ? object.spec.initContainers : []).all(c, {ok})"
     )
 }
 

@@ -189,7 +189,7 @@
             };
             validations = [
               {
-                expression = "object.spec.containers.all(c, has(c.env) && c.env.exists(e, e.name == 'PATH' && has(e.value) && e.value == '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/run/wrappers/bin:/nix/var/nix/profiles/default/bin:/run/current-system/sw/bin')) && (!has(object.spec.initContainers) || object.spec.initContainers.all(c, has(c.env) && c.env.exists(e, e.name == 'PATH' && has(e.value) && e.value == '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/run/wrappers/bin:/nix/var/nix/profiles/default/bin:/run/current-system/sw/bin')))";
+                expression = "object.spec.containers.all(c, (has(c.env) ? c.env : []).exists(e, e.name == 'PATH' && (has(e.value) ? e.value : '') == '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/run/wrappers/bin:/nix/var/nix/profiles/default/bin:/run/current-system/sw/bin')) && (has(object.spec.initContainers) ? object.spec.initContainers : []).all(c, (has(c.env) ? c.env : []).exists(e, e.name == 'PATH' && (has(e.value) ? e.value : '') == '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/run/wrappers/bin:/nix/var/nix/profiles/default/bin:/run/current-system/sw/bin'))";
                 message = "n3x: Longhorn pods need the NixOS PATH that the Kyverno policy n3x-longhorn-nixos-path sets; Kyverno is not mutating yet, so this pod is refused and its controller retries";
                 reason = "Forbidden";
               }
