@@ -10,7 +10,6 @@
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::sync::OnceLock;
 
 use aes_gcm::aead::consts::U32;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
@@ -254,14 +253,9 @@ impl Drop for IvCache {
 // ---------------------------------------------------------------------------
 // Values (§2)
 
-fn enc_regex() -> Option<&'static regex::Regex> {
-    static RE: OnceLock<Option<regex::Regex>> = OnceLock::new();
-    RE.get_or_init(|| regex::Regex::new(r"^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]").ok()).as_ref()
-}
-
 /// Whether `s` looks like an encrypted sops value.
 pub fn is_encrypted_value(s: &str) -> bool {
-    enc_regex().is_some_and(|re| re.is_match(s))
+    split_enc(s).is_some()
 }
 
 /// A decrypted value.
@@ -321,25 +315,44 @@ pub fn encrypt_bytes(key: &DataKey, iv: &[u8], plain: &[u8], aad: &str, typ: &st
     Ok(format!("ENC[AES256_GCM,data:{},iv:{},tag:{},type:{typ}]", B64.encode(&out), B64.encode(iv), B64.encode(&tag)))
 }
 
+/// Splits `ENC[AES256_GCM,data:D,iv:I,tag:T,type:Y]` into its fields with the same
+/// greedy semantics as sops' regex `^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]`
+/// (each capture takes the rightmost split that still lets the rest match).
+fn split_enc(s: &str) -> Option<(&str, &str, &str, &str)> {
+    let body = s.strip_prefix("ENC[AES256_GCM,data:")?;
+    let close = body.rfind(']')?;
+    let inner = &body[..close];
+    let t = inner.rfind(",type:")?;
+    let typ = &inner[t + 6..];
+    let g = inner[..t].rfind(",tag:")?;
+    let tag = &inner[g + 5..t];
+    let i = inner[..g].rfind(",iv:")?;
+    let iv = &inner[i + 4..g];
+    let data = &inner[..i];
+    if [data, iv, tag, typ].iter().any(|x| x.is_empty()) {
+        return None;
+    }
+    Some((data, iv, tag, typ))
+}
+
 /// Decrypts an `ENC[…]` string; `where_` names the value in errors. Returns the
 /// plaintext bytes, the type and the IV.
 fn decrypt_raw(key: &DataKey, s: &str, aad: &str, where_: &str) -> Result<(Zeroizing<Vec<u8>>, String, Vec<u8>)> {
-    let caps = enc_regex().and_then(|re| re.captures(s)).ok_or_else(|| {
+    let (data, iv, tag, typ) = split_enc(s).ok_or_else(|| {
         SopsError::Value(format!(
             "{where_}: the value is not encrypted (it does not match sops' ENC[AES256_GCM,…] format); \
              the file was edited by hand or is damaged: restore it, or re-encrypt the plaintext"
         ))
     })?;
-    let get = |i: usize| caps.get(i).map(|m| m.as_str()).unwrap_or("");
-    let dec = |what: &str, i: usize| {
-        B64.decode(get(i)).map_err(|_| {
+    let dec = |what: &str, v: &str| {
+        B64.decode(v).map_err(|_| {
             SopsError::Value(format!("{where_}: the {what} of the encrypted value is not valid base64 (damaged file)"))
         })
     };
-    let mut data = dec("data", 1)?;
-    let iv = dec("iv", 2)?;
-    let tag = dec("tag", 3)?;
-    let typ = get(4).to_string();
+    let mut data = dec("data", data)?;
+    let iv = dec("iv", iv)?;
+    let tag = dec("tag", tag)?;
+    let typ = typ.to_string();
     if tag.len() != 16 {
         return Err(SopsError::Value(format!("{where_}: the tag of the encrypted value is damaged")));
     }
@@ -530,9 +543,11 @@ impl Walk<'_> {
                         Scalar::Str(t) if t.is_empty() => return Ok(()),
                         Scalar::Str(t) => {
                             let a = aad(path);
-                            let where_ = show_path(path);
-                            let (plain, typ, iv) = decrypt_raw(self.key, t, &a, &where_)?;
-                            match typed(&plain, &typ, &where_)? {
+                            let (plain, typ, iv) = decrypt_raw(self.key, t, &a, "")
+                                .map_err(|e| SopsError::Value(format!("{}{e}", show_path(path))))?;
+                            match typed(&plain, &typ, "")
+                                .map_err(|e| SopsError::Value(format!("{}{e}", show_path(path))))?
+                            {
                                 Plain::Scalar(v) => {
                                     if let Some((bytes, _)) = canonical(&v) {
                                         self.hash.update(&bytes);
@@ -541,7 +556,10 @@ impl Walk<'_> {
                                     *s = v;
                                 }
                                 Plain::Comment(_) => {
-                                    return Err(SopsError::Value(format!("{where_}: a comment where a value belongs")))
+                                    return Err(SopsError::Value(format!(
+                                        "{}: a comment where a value belongs",
+                                        show_path(path)
+                                    )))
                                 }
                             }
                         }
@@ -1338,6 +1356,18 @@ mod tests {
         let other = crate::identity::identity_from_bytes(&[7u8; 32]).unwrap();
         let e = decrypt(&parse_encrypted(&text, Format::Yaml).unwrap(), &[other], &["x".into()], false).unwrap_err();
         assert!(matches!(e, SopsError::NoKey(_)));
+    }
+
+    #[test]
+    fn enc_syntax_like_sops_regex() {
+        assert_eq!(
+            split_enc("ENC[AES256_GCM,data:AA==,iv:BB==,tag:CC==,type:str]"),
+            Some(("AA==", "BB==", "CC==", "str"))
+        );
+        assert_eq!(split_enc("ENC[AES256_GCM,data:A,iv:B,tag:C,type:str]trailing"), Some(("A", "B", "C", "str")));
+        assert!(split_enc("ENC[AES256_GCM,data:,iv:B,tag:C,type:str]").is_none());
+        assert!(split_enc("ENC[AES256_GCM,data:A,iv:B,type:str]").is_none());
+        assert!(split_enc("plain").is_none());
     }
 
     #[test]

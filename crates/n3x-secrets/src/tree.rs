@@ -192,6 +192,10 @@ fn scan_comments(text: &str, block_lines: &[bool]) -> Vec<Comment> {
             continue;
         }
         let line = raw.strip_suffix('\r').unwrap_or(raw);
+        // Fast path: most lines hold neither a comment nor a quote.
+        if in_quote.is_none() && !line.contains(['#', '\'', '"']) {
+            continue;
+        }
         let chars: Vec<char> = line.chars().collect();
         let mut prev_ws = true;
         let mut prev_nonspace: Option<char> = None;
