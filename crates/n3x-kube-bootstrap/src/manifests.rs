@@ -24,7 +24,7 @@ use n3x_core::inventory::Issuer;
 use n3x_core::model::{MetallbMode, PolicyKind};
 
 use crate::components::{self, Component};
-use crate::plan::{Plan, LABEL_GPU};
+use crate::plan::{Plan, Toleration, LABEL_GPU};
 use crate::yaml;
 
 /// The PATH Longhorn's containers get on NixOS: the standard FHS directories first
@@ -273,6 +273,13 @@ fn gate(plan: &Plan) -> Vec<Value> {
     ]
 }
 
+fn toleration(t: &Toleration) -> Value {
+    match &t.value {
+        Some(v) => json!({"key": t.key, "operator": "Equal", "value": v, "effect": t.effect}),
+        None => json!({"key": t.key, "operator": "Exists", "effect": t.effect}),
+    }
+}
+
 /// Every manifest file for the plan, in apply order.
 pub fn manifests(plan: &Plan) -> Result<Vec<Manifest>, String> {
     let mut out = Vec::new();
@@ -405,14 +412,7 @@ pub fn manifests(plan: &Plan) -> Result<Vec<Manifest>, String> {
             // Manager and CSI driver on every node, tainted ones included: a pod there
             // must still be able to mount its volume. Longhorn applies `taintToleration`
             // to the components it manages itself (instance managers, CSI plugin).
-            let tolerations: Vec<Value> = l
-                .tolerations
-                .iter()
-                .map(|t| match &t.value {
-                    Some(v) => json!({"key": t.key, "operator": "Equal", "value": v, "effect": t.effect}),
-                    None => json!({"key": t.key, "operator": "Exists", "effect": t.effect}),
-                })
-                .collect();
+            let tolerations: Vec<Value> = l.tolerations.iter().map(toleration).collect();
             let setting: Vec<String> = l.tolerations.iter().map(|t| t.longhorn_form()).collect();
             // IndexMut on serde_json values panics only on non-objects; `values` and
             // `defaultSettings` are objects built just above.
@@ -540,11 +540,22 @@ pub fn manifests(plan: &Plan) -> Result<Vec<Manifest>, String> {
     // 70: NVIDIA.
     if let Some(n) = &plan.nvidia {
         let gpu_selector = json!({ LABEL_GPU: "true" });
-        let toleration = json!([{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]);
+        let mut tols = vec![json!({"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"})];
+        // GPU nodes' own taints; `nvidia.com/gpu` itself is already tolerated for any value.
+        tols.extend(n.tolerations.iter().filter(|t| t.key != "nvidia.com/gpu").map(toleration));
+        let toleration = Value::Array(tols);
+        // The chart's default affinity asks for node-feature-discovery labels, which
+        // nothing here installs; replace it with n3x's GPU label.
+        let affinity = json!({"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+            {"matchExpressions": [{"key": LABEL_GPU, "operator": "In", "values": ["true"]}]}
+        ]}}});
         out.push(Manifest {
             order: 70,
             name: "nvidia",
-            about: format!("RuntimeClass {RUNTIME_CLASS} and the NVIDIA device plugin chart {}, on GPU nodes only.", n.version),
+            about: format!(
+                "RuntimeClass {RUNTIME_CLASS} and the NVIDIA device plugin chart {}, on GPU nodes only.",
+                n.version
+            ),
             docs: vec![
                 json!({
                     "apiVersion": "node.k8s.io/v1",
@@ -559,7 +570,12 @@ pub fn manifests(plan: &Plan) -> Result<Vec<Manifest>, String> {
                     &components::NVIDIA_DEVICE_PLUGIN,
                     &n.version,
                     false,
-                    Some(json!({"runtimeClassName": RUNTIME_CLASS, "nodeSelector": gpu_selector, "tolerations": toleration})),
+                    Some(json!({
+                        "runtimeClassName": RUNTIME_CLASS,
+                        "nodeSelector": gpu_selector,
+                        "affinity": affinity,
+                        "tolerations": toleration,
+                    })),
                 )?,
             ],
         });

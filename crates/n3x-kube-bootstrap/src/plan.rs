@@ -170,6 +170,8 @@ pub struct TraefikPlan {
 pub struct NvidiaPlan {
     /// Chart version.
     pub version: String,
+    /// Tolerations for the taints of the GPU nodes (besides `nvidia.com/gpu`).
+    pub tolerations: Vec<Toleration>,
 }
 
 /// Argo CD, resolved.
@@ -497,8 +499,11 @@ pub fn plan_with(cluster: &Cluster, network: Option<&NetworkPlan>) -> Result<(Pl
                 "the NVIDIA device plugin is on but no node has a GPU; it will schedule nowhere",
             ));
         }
-        nvidia =
-            Some(NvidiaPlan { version: version(&components::NVIDIA_DEVICE_PLUGIN, &a.nvidia_device_plugin.version) });
+        let tolerations = node_tolerations(cluster.nodes.iter().filter(|n| n.gpu));
+        nvidia = Some(NvidiaPlan {
+            version: version(&components::NVIDIA_DEVICE_PLUGIN, &a.nvidia_device_plugin.version),
+            tolerations,
+        });
     }
 
     // --- Argo CD ----------------------------------------------------------------------
@@ -543,6 +548,14 @@ pub fn plan_with(cluster: &Cluster, network: Option<&NetworkPlan>) -> Result<(Pl
         argocd,
     };
     d.into_result().map(|warnings| (plan, warnings))
+}
+
+/// Tolerations for the (valid) taints of some nodes, sorted and unique.
+fn node_tolerations<'a>(nodes: impl Iterator<Item = &'a n3x_core::cluster::Node>) -> Vec<Toleration> {
+    let mut out: Vec<Toleration> = nodes.flat_map(|n| n.taints.iter().filter_map(|t| Toleration::parse(t))).collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// `https://user:secret@host/…` — a password in the URL.

@@ -455,6 +455,15 @@
             repo = "https://nvidia.github.io/k8s-device-plugin";
             targetNamespace = "nvidia-device-plugin";
             valuesContent = ''
+              affinity:
+                nodeAffinity:
+                  requiredDuringSchedulingIgnoredDuringExecution:
+                    nodeSelectorTerms:
+                    - matchExpressions:
+                      - key: n3x.dev/gpu
+                        operator: In
+                        values:
+                        - 'true'
               nodeSelector:
                 n3x.dev/gpu: 'true'
               runtimeClassName: n3x-nvidia
