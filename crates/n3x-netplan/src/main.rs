@@ -124,6 +124,34 @@ fn load(
     Ok((plan, name, standalone))
 }
 
+/// Removes `10-*.network|netdev|link` files n3x wrote earlier into the same folders that
+/// this render no longer produces: a stale unit (an interface that was removed) would
+/// still configure networkd.
+fn remove_stale_units(dir: &Path, files: &[n3x_core::io::OutputFile]) {
+    let written: Vec<PathBuf> = files.iter().map(|f| dir.join(&f.path)).collect();
+    let mut folders: Vec<PathBuf> = written.iter().filter_map(|p| p.parent().map(Path::to_path_buf)).collect();
+    folders.sort();
+    folders.dedup();
+    for folder in folders {
+        let Ok(entries) = std::fs::read_dir(&folder) else { continue };
+        for e in entries.flatten() {
+            let p = e.path();
+            let name = e.file_name().to_string_lossy().to_string();
+            let unit = name.starts_with("10-") && [".network", ".netdev", ".link"].iter().any(|s| name.ends_with(s));
+            if unit && !written.contains(&p) {
+                match std::fs::remove_file(&p) {
+                    Ok(()) => eprintln!("{TOOL}: removed stale unit {}", p.display()),
+                    Err(e) => eprintln!(
+                        "{TOOL}: warning: cannot remove stale unit {}: {}",
+                        p.display(),
+                        n3x_core::io::describe_io(&e)
+                    ),
+                }
+            }
+        }
+    }
+}
+
 fn run(cli: Cli) -> Result<(), Error> {
     let deny = cli.deny_warnings;
     match cli.command {
@@ -147,7 +175,11 @@ fn run(cli: Cli) -> Result<(), Error> {
                 Some(dir) => {
                     // Everything is rendered before the first file is written.
                     let files = n3x_netplan::render(&plan, format, &input, !standalone)?;
-                    write_all(&dir, &files)
+                    write_all(&dir, &files)?;
+                    if format == Format::Networkd {
+                        remove_stale_units(&dir, &files);
+                    }
+                    Ok(())
                 }
                 None => {
                     if format != Format::Json && plan.nodes.len() != 1 {

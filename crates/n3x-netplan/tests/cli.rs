@@ -236,3 +236,30 @@ fn binary_render_from_netplan_matches_netplan_generate() {
         }
     }
 }
+
+#[test]
+fn rerender_removes_stale_units_of_removed_interfaces() {
+    let dir = tempfile::tempdir().unwrap();
+    bin()
+        .args(["render", "--format", "networkd", "--from-netplan"])
+        .arg(corpus("valid/16-vlan-on-bond.yaml"))
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .success();
+    assert!(dir.path().join("10-bond0.30.network").exists());
+    std::fs::write(dir.path().join("notes.txt"), "keep me").unwrap();
+    // The same folder rendered from a file without the VLANs: their units must go.
+    bin()
+        .args(["render", "--format", "networkd", "--from-netplan"])
+        .arg(corpus("valid/08-bond-alb.yaml"))
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("removed stale unit"));
+    assert!(!dir.path().join("10-bond0.30.network").exists());
+    assert!(!dir.path().join("10-bond0.30.netdev").exists());
+    assert!(dir.path().join("10-bond0.network").exists());
+    assert!(dir.path().join("notes.txt").exists(), "only n3x-style units are removed");
+}
