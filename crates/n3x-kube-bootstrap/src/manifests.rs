@@ -322,7 +322,15 @@ pub fn manifests(plan: &Plan) -> Result<Vec<Manifest>, String> {
             out.push(Manifest {
                 order: 11,
                 name: "longhorn-nixos-path",
-                about: "The Longhorn NixOS PATH policy; its CRD comes from 10-kyverno, so k3s retries this file until Kyverno is installed.".into(),
+                about: format!(
+                    "The Longhorn NixOS PATH policy as {}; its CRD comes from 10-kyverno, so k3s retries this file until Kyverno is installed.",
+                    match kind {
+                        PolicyKind::MutatingPolicy => {
+                            "MutatingPolicy (policies.kyverno.io/v1, Kyverno >= 1.17; ClusterPolicy is deprecated since 1.17)"
+                        }
+                        PolicyKind::ClusterPolicy => "ClusterPolicy (kyverno.io/v1, chosen in the inventory for Kyverno < 1.17)",
+                    }
+                ),
                 docs: vec![path_policy(plan, kind)],
             });
         }

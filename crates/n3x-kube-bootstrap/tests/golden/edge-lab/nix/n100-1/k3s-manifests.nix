@@ -88,7 +88,7 @@
         };
       };
     };
-    # The Longhorn NixOS PATH policy; its CRD comes from 10-kyverno, so k3s retries this file until Kyverno is installed.
+    # The Longhorn NixOS PATH policy as MutatingPolicy (policies.kyverno.io/v1, Kyverno >= 1.17; ClusterPolicy is deprecated since 1.17); its CRD comes from 10-kyverno, so k3s retries this file until Kyverno is installed.
     "11-longhorn-nixos-path" = {
       target = "11-longhorn-nixos-path.yaml";
       content = {
