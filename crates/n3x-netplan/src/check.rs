@@ -33,15 +33,7 @@ pub fn check(cluster: &Cluster, plans: &[NodeNetworkPlan], netplan_bases: &[Opti
         let defs = &plan.interfaces;
         let base = netplan_bases.get(i).cloned().flatten();
         let iface_path = |id: &str| match (&base, defs.iter().find(|d| d.id == id)) {
-            (Some(b), Some(d)) => {
-                let section = match d.kind {
-                    InterfaceKind::Ethernet => "ethernets",
-                    InterfaceKind::Bond => "bonds",
-                    InterfaceKind::Bridge => "bridges",
-                    InterfaceKind::Vlan => "vlans",
-                };
-                format!("{b}.network.{section}.{id}")
-            }
+            (Some(b), Some(d)) => format!("{b}.network.{}.{id}", crate::section_name(d.kind)),
             _ => format!("{np}.network.{id}"),
         };
         // Duplicate addresses across nodes.
@@ -79,118 +71,7 @@ pub fn check(cluster: &Cluster, plans: &[NodeNetworkPlan], netplan_bases: &[Opti
                 );
             }
         }
-        for d in defs {
-            let ips = interface_ips(d);
-            let dhcp = d.dhcp4 || d.dhcp6;
-            // Gateways must be on-link.
-            let gws = d.routes.iter().filter(|r| !r.on_link).filter_map(|r| r.via).chain(d.gateway4).chain(d.gateway6);
-            for gw in gws {
-                if !dhcp && !ips.iter().any(|(a, p)| same_subnet(*a, *p, gw)) {
-                    diags.push(
-                        Diagnostic::error(iface_path(&d.id), format!("{name}: gateway {gw} is not on-link for {}", d.id))
-                            .with_help("no address on this interface covers the gateway; fix the address prefix or mark the route on-link"),
-                    );
-                }
-            }
-            if d.kind == InterfaceKind::Vlan && !matches!(d.vlan_id, Some(1..=4094)) {
-                diags.push(
-                    Diagnostic::error(
-                        iface_path(&d.id),
-                        format!("{name}: VLAN id {} of {} is outside 1-4094", d.vlan_id.unwrap_or(0), d.id),
-                    )
-                    .with_help("802.1Q ids 0 and 4095 are reserved"),
-                );
-            }
-            let mtu_of = |id: &str| defs.iter().find(|x| x.id == id).map(|x| x.mtu.unwrap_or(1500));
-            if d.kind == InterfaceKind::Bond {
-                if d.interfaces.len() < 2 {
-                    diags.push(
-                        Diagnostic::warning(
-                            iface_path(&d.id),
-                            format!(
-                                "{name}: bond {} has {} member(s); it gives no redundancy",
-                                d.id,
-                                d.interfaces.len()
-                            ),
-                        )
-                        .with_help("add a second NIC, or use the NIC directly"),
-                    );
-                }
-                for m in &d.interfaces {
-                    let member = defs.iter().find(|x| x.id == *m);
-                    match member {
-                        None => diags.push(
-                            Diagnostic::error(
-                                iface_path(&d.id),
-                                format!("{name}: bond {} member {m} is not a NIC of this node", d.id),
-                            )
-                            .with_help("list it under nics, or fix the member name"),
-                        ),
-                        Some(x) if x.bond.as_deref() != Some(&d.id) => diags.push(
-                            Diagnostic::error(
-                                iface_path(&d.id),
-                                format!(
-                                    "{name}: {m} is a member of bond {} and of {}",
-                                    d.id,
-                                    x.bond.as_deref().or(x.bridge.as_deref()).unwrap_or("another bond")
-                                ),
-                            )
-                            .with_help("a NIC can be in one bond only"),
-                        ),
-                        _ => {}
-                    }
-                    if d.interfaces.iter().filter(|x| *x == m).count() > 1 {
-                        diags.push(Diagnostic::error(
-                            iface_path(&d.id),
-                            format!("{name}: {m} is listed twice in bond {}", d.id),
-                        ));
-                    }
-                    if let (Some(mtu), Some(mm)) = (d.mtu, mtu_of(m)) {
-                        if mtu > mm {
-                            diags.push(
-                                Diagnostic::error(
-                                    iface_path(&d.id),
-                                    format!("{name}: bond {} MTU {mtu} is larger than member {m}'s {mm}", d.id),
-                                )
-                                .with_help(format!("set the same MTU on {m}")),
-                            );
-                        }
-                    }
-                }
-                // The short form's 802.3ad note comes from normalize; netplan input gets it here.
-                if node.network.netplan.is_some()
-                    && d.bond_parameters.as_ref().and_then(|p| p.mode) == Some(BondMode::Lacp)
-                {
-                    diags.push(
-                        Diagnostic::warning(iface_path(&d.id), format!("{name}: bond {} uses 802.3ad (LACP)", d.id))
-                            .with_help(format!("the switch ports of {} must be configured as one LACP group, or the node goes off the network", d.interfaces.join(", "))),
-                    );
-                }
-            }
-            if let (Some(link), Some(mtu)) = (&d.vlan_link, d.mtu) {
-                if let Some(pm) = mtu_of(link) {
-                    if mtu > pm {
-                        diags.push(
-                            Diagnostic::error(
-                                iface_path(&d.id),
-                                format!("{name}: VLAN {} MTU {mtu} is larger than its link {link}'s {pm}", d.id),
-                            )
-                            .with_help(format!("raise the MTU of {link} to at least {mtu}")),
-                        );
-                    }
-                }
-            }
-            if d.kind == InterfaceKind::Vlan {
-                if let Some(link) = &d.vlan_link {
-                    if !defs.iter().any(|x| x.id == *link) {
-                        diags.push(Diagnostic::error(
-                            iface_path(&d.id),
-                            format!("{name}: VLAN {} rides on {link}, which is not defined", d.id),
-                        ));
-                    }
-                }
-            }
-        }
+        check_interfaces(name, defs, &iface_path, node.network.netplan.is_some(), &mut diags);
         // Attachments must name a real interface.
         for (j, a) in node.network.attachments.iter().enumerate() {
             if node.network.netplan.is_none() && !defs.iter().any(|d| d.id == a.interface) {
@@ -270,6 +151,134 @@ pub fn check(cluster: &Cluster, plans: &[NodeNetworkPlan], netplan_bases: &[Opti
         }
     }
     dedup(diags)
+}
+
+/// The checks that need only one node's interfaces: gateways on-link, VLAN ids, bond
+/// membership, MTUs, the 802.3ad note (`lacp_note`; the short form gets it from normalize).
+pub fn check_interfaces(
+    name: &str,
+    defs: &[n3x_core::networkplan::Interface],
+    iface_path: &dyn Fn(&str) -> String,
+    lacp_note: bool,
+    diags: &mut Diagnostics,
+) {
+    for d in defs {
+        let ips = interface_ips(d);
+        let dhcp = d.dhcp4 || d.dhcp6;
+        // Gateways must be on-link.
+        let route_gws = d
+            .routes
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| !r.on_link)
+            .filter_map(|(j, r)| r.via.map(|v| (format!("{}.routes[{j}].via", iface_path(&d.id)), v)));
+        let old_gws = [("gateway4", d.gateway4), ("gateway6", d.gateway6)]
+            .into_iter()
+            .filter_map(|(k, g)| g.map(|g| (format!("{}.{k}", iface_path(&d.id)), g)));
+        for (path, gw) in route_gws.chain(old_gws) {
+            if !dhcp && !ips.iter().any(|(a, p)| same_subnet(*a, *p, gw)) {
+                diags.push(
+                    Diagnostic::error(path, format!("{name}: gateway {gw} is not on-link for {}", d.id))
+                        .with_help("no address on this interface covers the gateway; fix the address prefix or mark the route on-link"),
+                );
+            }
+        }
+        if d.kind == InterfaceKind::Vlan && !matches!(d.vlan_id, Some(1..=4094)) {
+            diags.push(
+                Diagnostic::error(
+                    iface_path(&d.id),
+                    format!("{name}: VLAN id {} of {} is outside 1-4094", d.vlan_id.unwrap_or(0), d.id),
+                )
+                .with_help("802.1Q ids 0 and 4095 are reserved"),
+            );
+        }
+        let mtu_of = |id: &str| defs.iter().find(|x| x.id == id).map(|x| x.mtu.unwrap_or(1500));
+        if d.kind == InterfaceKind::Bond {
+            if d.interfaces.len() < 2 {
+                diags.push(
+                    Diagnostic::warning(
+                        iface_path(&d.id),
+                        format!("{name}: bond {} has {} member(s); it gives no redundancy", d.id, d.interfaces.len()),
+                    )
+                    .with_help("add a second NIC, or use the NIC directly"),
+                );
+            }
+            for m in &d.interfaces {
+                let member = defs.iter().find(|x| x.id == *m);
+                match member {
+                    None => diags.push(
+                        Diagnostic::error(
+                            iface_path(&d.id),
+                            format!("{name}: bond {} member {m} is not a NIC of this node", d.id),
+                        )
+                        .with_help("list it under nics, or fix the member name"),
+                    ),
+                    Some(x) if x.bond.as_deref() != Some(&d.id) => diags.push(
+                        Diagnostic::error(
+                            iface_path(&d.id),
+                            format!(
+                                "{name}: {m} is a member of bond {} and of {}",
+                                d.id,
+                                x.bond.as_deref().or(x.bridge.as_deref()).unwrap_or("another bond")
+                            ),
+                        )
+                        .with_help("a NIC can be in one bond only"),
+                    ),
+                    _ => {}
+                }
+                if d.interfaces.iter().filter(|x| *x == m).count() > 1 {
+                    diags.push(Diagnostic::error(
+                        iface_path(&d.id),
+                        format!("{name}: {m} is listed twice in bond {}", d.id),
+                    ));
+                }
+                if let (Some(mtu), Some(mm)) = (d.mtu, mtu_of(m)) {
+                    if mtu > mm {
+                        diags.push(
+                            Diagnostic::error(
+                                iface_path(&d.id),
+                                format!("{name}: bond {} MTU {mtu} is larger than member {m}'s {mm}", d.id),
+                            )
+                            .with_help(format!("set the same MTU on {m}")),
+                        );
+                    }
+                }
+            }
+            // The short form's 802.3ad note comes from normalize; netplan input gets it here.
+            if lacp_note && d.bond_parameters.as_ref().and_then(|p| p.mode) == Some(BondMode::Lacp) {
+                diags.push(
+                    Diagnostic::warning(iface_path(&d.id), format!("{name}: bond {} uses 802.3ad (LACP)", d.id))
+                        .with_help(format!(
+                        "the switch ports of {} must be configured as one LACP group, or the node goes off the network",
+                        d.interfaces.join(", ")
+                    )),
+                );
+            }
+        }
+        if let (Some(link), Some(mtu)) = (&d.vlan_link, d.mtu) {
+            if let Some(pm) = mtu_of(link) {
+                if mtu > pm {
+                    diags.push(
+                        Diagnostic::error(
+                            iface_path(&d.id),
+                            format!("{name}: VLAN {} MTU {mtu} is larger than its link {link}'s {pm}", d.id),
+                        )
+                        .with_help(format!("raise the MTU of {link} to at least {mtu}")),
+                    );
+                }
+            }
+        }
+        if d.kind == InterfaceKind::Vlan {
+            if let Some(link) = &d.vlan_link {
+                if !defs.iter().any(|x| x.id == *link) {
+                    diags.push(Diagnostic::error(
+                        iface_path(&d.id),
+                        format!("{name}: VLAN {} rides on {link}, which is not defined", d.id),
+                    ));
+                }
+            }
+        }
+    }
 }
 
 fn dedup(d: Diagnostics) -> Diagnostics {

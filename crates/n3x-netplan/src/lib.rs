@@ -85,9 +85,30 @@ pub fn network_plan_schema() -> String {
 }
 
 /// Plans a standalone netplan file.
+/// The per-node checks (gateways on-link, VLAN ids, bond members, MTUs, 802.3ad) run too.
 pub fn plan_netplan(doc: &Document, name: &str) -> Result<(NetworkPlan, Diagnostics), Diagnostics> {
-    let (defs, warnings) = netplan::parse(netplan::Source { doc, base: "" }, &doc.value)?;
-    Ok((plan::plan_document(vec![plan::plan_netplan_file(name, defs)]), warnings))
+    let (defs, mut diags) = netplan::parse(netplan::Source { doc, base: "" }, &doc.value)?;
+    let mut found = Diagnostics::new();
+    let path = |id: &str| match defs.iter().find(|d| d.id == id).map(|d| d.kind) {
+        Some(k) => format!("network.{}.{id}", section_name(k)),
+        None => "network".to_string(),
+    };
+    check::check_interfaces(name, &defs, &path, true, &mut found);
+    found.locate(doc);
+    diags.extend(found);
+    let plan = plan::plan_document(vec![plan::plan_netplan_file(name, defs)]);
+    diags.into_result().map(|w| (plan, w))
+}
+
+/// The netplan section of an interface kind.
+pub fn section_name(kind: n3x_core::networkplan::InterfaceKind) -> &'static str {
+    use n3x_core::networkplan::InterfaceKind::*;
+    match kind {
+        Ethernet => "ethernets",
+        Bond => "bonds",
+        Bridge => "bridges",
+        Vlan => "vlans",
+    }
 }
 
 /// Keeps only the named node; an unknown name is an error with a suggestion.
