@@ -33,6 +33,9 @@ pub const DEFAULT_REPLICAS: u32 = 3;
 pub const LABEL_HARDWARE: &str = "n3x.dev/hardware";
 /// Set to `"true"` on nodes that carry Longhorn storage.
 pub const LABEL_STORAGE: &str = "n3x.dev/storage";
+/// Set to `"true"` on storage nodes: Longhorn (with `createDefaultDiskLabeledNodes`)
+/// creates its default disk only on nodes carrying this label.
+pub const LABEL_LONGHORN_DEFAULT_DISK: &str = "node.longhorn.io/create-default-disk";
 /// Set to `"true"` on nodes with an NVIDIA GPU.
 pub const LABEL_GPU: &str = "n3x.dev/gpu";
 
@@ -334,6 +337,7 @@ fn normalize_node(
     labels.insert(LABEL_HARDWARE.into(), n.hardware.as_str().into());
     if longhorn {
         labels.insert(LABEL_STORAGE.into(), "true".into());
+        labels.insert(LABEL_LONGHORN_DEFAULT_DISK.into(), "true".into());
     }
     if gpu {
         labels.insert(LABEL_GPU.into(), "true".into());

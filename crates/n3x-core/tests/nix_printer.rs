@@ -82,7 +82,8 @@ fn module_files_with_paths_and_expressions_evaluate() {
     body.set_commented("port", 6443i64, "why: the API server port");
     body.set("tokenFile", Nix::Expr("config.tokenPath or \"/run/secrets/token\"".into()));
     body.set("imports", Nix::List(vec![Nix::Commented("hardware".into(), Box::new(Nix::path("/etc/hosts").unwrap()))]));
-    let file = NixFile { header: vec!["module".into(), String::new()], args: Some(vec!["config".into()]), body: body.into() };
+    let file =
+        NixFile { header: vec!["module".into(), String::new()], args: Some(vec!["config".into()]), body: body.into() };
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("module.nix");
     std::fs::write(&path, file.render()).unwrap();
