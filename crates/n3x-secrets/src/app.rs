@@ -124,6 +124,8 @@ pub fn resolve_keys(
         }
     }
     let mut rule = None;
+    let mut groups: Vec<Vec<String>> = Vec::new();
+    let mut threshold = None;
     let mut mac_only = mac_only_flag;
     let mut json_indent = None;
     if let Some(c) = &cfg {
@@ -137,18 +139,20 @@ pub fn resolve_keys(
         })?;
         if recipients.is_empty() {
             recipients = r.age.clone();
+            groups = r.key_groups.clone();
+            threshold = r.shamir_threshold;
         }
         rule = r.crypt.clone();
         mac_only |= r.mac_only_encrypted;
         json_indent = c.config.json_indent;
     }
-    if recipients.is_empty() {
+    if recipients.is_empty() && groups.is_empty() {
         return Err(Error::Failed(format!(
             "{}: no recipients: pass --age age1…, or add a .sops.yaml creation rule (n3x-secrets sops-config writes one)",
             file.display()
         )));
     }
-    for r in &recipients {
+    for r in recipients.iter().chain(groups.iter().flatten()) {
         r.parse::<age::x25519::Recipient>().map_err(|_| {
             Error::Failed(format!(
                 "invalid age recipient {r:?}: expected age1… (from `n3x-secrets pubkey` or `ssh-to-age`)"
@@ -156,7 +160,13 @@ pub fn resolve_keys(
         })?;
     }
     Ok((
-        sops::EncryptOptions { recipients, rule: rule_flag.or(rule).unwrap_or_default(), mac_only_encrypted: mac_only },
+        sops::EncryptOptions {
+            recipients,
+            key_groups: groups,
+            shamir_threshold: threshold,
+            rule: rule_flag.or(rule).unwrap_or_default(),
+            mac_only_encrypted: mac_only,
+        },
         json_indent,
     ))
 }
@@ -431,7 +441,7 @@ fn modify(
 }
 
 /// `updatekeys`: recipients from the matching `.sops.yaml` rule; same data key.
-pub fn updatekeys(path: &Path, config: Option<&Path>) -> Result<bool, Error> {
+pub fn updatekeys(path: &Path, config: Option<&Path>, rng: &mut dyn Rng) -> Result<bool, Error> {
     let file = open_encrypted(path, None)?;
     let cfg = find_config(config)?.ok_or_else(|| {
         Error::Failed("no .sops.yaml found (searched the working folder and its parents); pass --config".into())
@@ -440,9 +450,11 @@ pub fn updatekeys(path: &Path, config: Option<&Path>) -> Result<bool, Error> {
     let rule = cfg.config.rule_for(&rel).ok_or_else(|| {
         Error::Failed(format!("{}: no creation rule in {} matches {rel}", path.display(), cfg.path.display()))
     })?;
-    let old: Vec<&str> = file.meta.age.iter().map(|e| e.recipient.as_str()).collect();
-    let new: Vec<&str> = rule.age.iter().map(String::as_str).collect();
-    if old == new {
+    let old_groups = sops::recipient_groups(&file.meta);
+    let new_groups = rule.groups();
+    let old: Vec<&str> = old_groups.iter().flatten().map(String::as_str).collect();
+    let new: Vec<&str> = new_groups.iter().flatten().map(String::as_str).collect();
+    if old_groups == new_groups {
         eprintln!("{}: already up to date", path.display());
         return Ok(false);
     }
@@ -459,7 +471,8 @@ pub fn updatekeys(path: &Path, config: Option<&Path>) -> Result<bool, Error> {
     let found = load_identities()?;
     let key =
         sops::unwrap_key(&file.meta, &found.identities, &found.tried).map_err(sops_err(&path.display().to_string()))?;
-    let updated = sops::update_keys(&file, &key, &rule.age).map_err(sops_err(&path.display().to_string()))?;
+    let updated = sops::update_keys(&file, &key, &new_groups, rule.shamir_threshold, rng)
+        .map_err(sops_err(&path.display().to_string()))?;
     emit(&Output::InPlace(path.to_path_buf()), &sops::render_encrypted(&updated, Emit::default()))?;
     Ok(true)
 }
@@ -478,23 +491,30 @@ pub fn rotate(
     let split = |v: &[String]| -> Vec<String> {
         v.iter().flat_map(|a| a.split(',')).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
     };
-    let mut recipients: Vec<String> = file.meta.age.iter().map(|e| e.recipient.clone()).collect();
+    // Additions go to the first group, as in sops; removals from every group.
+    let mut groups = sops::recipient_groups(&file.meta);
     for r in split(add) {
-        if !recipients.contains(&r) {
-            recipients.push(r);
+        if !groups.iter().flatten().any(|x| x == &r) {
+            r.parse::<age::x25519::Recipient>()
+                .map_err(|_| Error::Failed(format!("--add-age {r:?}: expected an age recipient age1…")))?;
+            if let Some(g) = groups.first_mut() {
+                g.push(r);
+            }
         }
     }
     let rm = split(rm);
     for r in &rm {
-        if !recipients.contains(r) {
+        if !groups.iter().flatten().any(|x| x == r) {
             return Err(Error::Failed(format!("{}: --rm-age {r} is not a recipient of the file", path.display())));
         }
     }
-    recipients.retain(|r| !rm.contains(r));
-    if recipients.is_empty() {
-        return Err(Error::Failed(format!("{}: rotate would leave no recipient", path.display())));
+    for g in groups.iter_mut() {
+        g.retain(|r| !rm.contains(r));
     }
-    let new = sops::rotate(&file, &d, &recipients, rng, clock).map_err(sops_err(&path.display().to_string()))?;
+    if groups.iter().any(Vec::is_empty) {
+        return Err(Error::Failed(format!("{}: rotate would leave a key group without recipients", path.display())));
+    }
+    let new = sops::rotate(&file, &d, &groups, rng, clock).map_err(sops_err(&path.display().to_string()))?;
     emit(out, &sops::render_encrypted(&new, Emit::default()))
 }
 
@@ -614,14 +634,14 @@ pub fn init(
         let recipients = match &cfg {
             Some(c) => {
                 let relp = rel_to(&c.dir, &target);
-                c.config.rule_for(&relp).map(|r| r.age.clone()).ok_or_else(|| {
+                c.config.rule_for(&relp).map(|r| r.groups()).ok_or_else(|| {
                     Error::Failed(format!(
                         "no creation rule in {} matches {relp}; re-run `n3x-secrets sops-config`",
                         c.path.display()
                     ))
                 })?
             }
-            None => f.readers.iter().map(|(_, r)| r.clone()).collect(),
+            None => vec![f.readers.iter().map(|(_, r)| r.clone()).collect()],
         };
         if target.exists() {
             let existing = open_encrypted(&target, None)?;
@@ -650,7 +670,11 @@ pub fn init(
         for k in &wanted {
             items.push(MapItem::Pair(k.to_string(), Node::Scalar(Scalar::Str(token_text(rng, 32)?.to_string()))));
         }
-        let opts = sops::EncryptOptions { recipients, ..Default::default() };
+        let opts = if recipients.len() >= 2 {
+            sops::EncryptOptions { key_groups: recipients, ..Default::default() }
+        } else {
+            sops::EncryptOptions { recipients: recipients.into_iter().flatten().collect(), ..Default::default() }
+        };
         let enc = sops::encrypt(vec![Node::Map(items)], Format::Yaml, &opts, rng, clock)
             .map_err(sops_err(&target.display().to_string()))?;
         eprintln!(

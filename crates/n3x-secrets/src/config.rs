@@ -16,8 +16,12 @@ use crate::tree::{self, MapItem, Node, Scalar};
 pub struct Rule {
     /// `path_regex` (none matches every file).
     pub path_regex: Option<String>,
-    /// age recipients.
+    /// age recipients (one key group).
     pub age: Vec<String>,
+    /// Two or more key groups (Shamir); empty otherwise.
+    pub key_groups: Vec<Vec<String>>,
+    /// `shamir_threshold`.
+    pub shamir_threshold: Option<usize>,
     /// Crypt rule, if the rule sets one.
     pub crypt: Option<CryptRule>,
     /// `mac_only_encrypted`.
@@ -85,16 +89,20 @@ pub fn parse(text: &str, name: &str) -> Result<Config, String> {
                 return Err(format!("{at}.key_groups must be a list"));
             };
             let groups: Vec<&Node> = groups.iter().filter(|n| !matches!(n, Node::Comment(_))).collect();
-            if groups.len() > 1 {
-                return Err(format!(
-                    "{at}: {} key groups (Shamir) are not supported by n3x-secrets; use one group",
-                    groups.len()
-                ));
+            let mut all = Vec::new();
+            for (gi, g) in groups.iter().enumerate() {
+                all.push(match g.get("age") {
+                    Some(a) => key_list(a, &format!("{at}.key_groups[{gi}].age"))?,
+                    None => Vec::new(),
+                });
             }
-            if let Some(g) = groups.first() {
-                if let Some(a) = g.get("age") {
-                    rule.age = key_list(a, &format!("{at}.key_groups[0].age"))?;
-                }
+            if all.len() == 1 {
+                rule.age = all.pop().unwrap_or_default();
+            } else {
+                rule.key_groups = all;
+            }
+            if let Some(Node::Scalar(Scalar::Int(n))) = r.get("shamir_threshold") {
+                rule.shamir_threshold = usize::try_from(*n).ok();
             }
         } else if let Some(a) = r.get("age") {
             rule.age = key_list(a, &format!("{at}.age"))?;
@@ -118,6 +126,17 @@ pub fn parse(text: &str, name: &str) -> Result<Config, String> {
         cfg.rules.push(rule);
     }
     Ok(cfg)
+}
+
+impl Rule {
+    /// The rule's recipients as key groups.
+    pub fn groups(&self) -> Vec<Vec<String>> {
+        if self.key_groups.is_empty() {
+            vec![self.age.clone()]
+        } else {
+            self.key_groups.clone()
+        }
+    }
 }
 
 impl Config {

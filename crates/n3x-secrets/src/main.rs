@@ -345,7 +345,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         Cmd::Unset { file, path } => app::unset(&file, &path, &mut rng, &clock),
         Cmd::Updatekeys { config, files } => {
             for f in &files {
-                app::updatekeys(f, config.as_deref())?;
+                app::updatekeys(f, config.as_deref(), &mut rng)?;
             }
             Ok(())
         }

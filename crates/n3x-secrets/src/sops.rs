@@ -183,8 +183,12 @@ pub struct AgeEntry {
 /// The `sops` metadata block (§5).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Metadata {
-    /// Data key copies.
+    /// Data key copies (one key group: the whole key per recipient).
     pub age: Vec<AgeEntry>,
+    /// With two or more key groups: per group, the copies of that group's Shamir share.
+    pub key_groups: Vec<Vec<AgeEntry>>,
+    /// Shares needed to rebuild the key (default: the number of groups).
+    pub shamir_threshold: Option<usize>,
     /// `lastmodified`, as written.
     pub lastmodified: String,
     /// The encrypted MAC.
@@ -612,6 +616,11 @@ fn mac_aad(lastmodified: &str) -> Result<String> {
 
 /// Encrypts the data key to one age recipient, armored, as sops stores it.
 pub fn wrap_key(key: &DataKey, recipient: &str) -> Result<String> {
+    wrap_bytes(key.bytes(), recipient)
+}
+
+/// Encrypts bytes (a key or a Shamir share) to one age recipient, armored.
+fn wrap_bytes(bytes: &[u8], recipient: &str) -> Result<String> {
     let r: age::x25519::Recipient = recipient.parse().map_err(|e| {
         SopsError::Other(format!(
             "invalid age recipient {recipient:?}: {e}; expected age1… (from `n3x-secrets pubkey` or `ssh-to-age`)"
@@ -623,29 +632,205 @@ pub fn wrap_key(key: &DataKey, recipient: &str) -> Result<String> {
     let armor = age::armor::ArmoredWriter::wrap_output(&mut out, age::armor::Format::AsciiArmor)
         .map_err(|e| SopsError::Other(format!("age armor: {e}")))?;
     let mut w = enc.wrap_output(armor).map_err(|e| SopsError::Other(format!("age: {e}")))?;
-    w.write_all(key.bytes()).map_err(|e| SopsError::Other(format!("age: {e}")))?;
+    w.write_all(bytes).map_err(|e| SopsError::Other(format!("age: {e}")))?;
     let armor = w.finish().map_err(|e| SopsError::Other(format!("age: {e}")))?;
     armor.finish().map_err(|e| SopsError::Other(format!("age armor: {e}")))?;
     String::from_utf8(out).map_err(|_| SopsError::Other("age armor is not text".into()))
 }
 
+fn gf_mul(mut a: u8, mut b: u8) -> u8 {
+    let mut p = 0u8;
+    while b != 0 {
+        if b & 1 != 0 {
+            p ^= a;
+        }
+        let hi = a & 0x80;
+        a <<= 1;
+        if hi != 0 {
+            a ^= 0x1b;
+        }
+        b >>= 1;
+    }
+    p
+}
+
+fn gf_inv(a: u8) -> u8 {
+    // a^254 = a^-1 in GF(2^8).
+    let (mut r, mut base, mut e) = (1u8, a, 254u8);
+    while e > 0 {
+        if e & 1 == 1 {
+            r = gf_mul(r, base);
+        }
+        base = gf_mul(base, base);
+        e >>= 1;
+    }
+    r
+}
+
+/// Splits the key into `n` Shamir shares over GF(2^8) (AES field), `t` needed; each
+/// share is 32 y-bytes followed by its x-coordinate (1..=n), as sops stores them (§10).
+pub fn shamir_split(key: &DataKey, n: usize, t: usize, rng: &mut dyn Rng) -> Result<Vec<Zeroizing<Vec<u8>>>> {
+    if n < 2 || t < 2 || t > n || n > 255 {
+        return Err(SopsError::Other(format!(
+            "invalid Shamir parameters: {n} groups, threshold {t} (need 2 <= threshold <= groups)"
+        )));
+    }
+    let mut coeffs = Zeroizing::new(vec![0u8; 32 * (t - 1)]);
+    rng.fill(&mut coeffs).map_err(SopsError::Other)?;
+    let mut shares = Vec::new();
+    for x in 1..=n {
+        let x = x as u8;
+        let mut share = Zeroizing::new(vec![0u8; 33]);
+        for (i, &secret) in key.bytes().iter().enumerate() {
+            // Horner: a_{t-1} x^{t-1} + … + a_1 x + secret.
+            let mut y = 0u8;
+            for k in (0..t - 1).rev() {
+                y = gf_mul(y, x) ^ coeffs[i * (t - 1) + k];
+            }
+            share[i] = gf_mul(y, x) ^ secret;
+        }
+        share[32] = x;
+        shares.push(share);
+    }
+    Ok(shares)
+}
+
+/// Rebuilds the key from shares (Lagrange interpolation at x = 0).
+pub fn shamir_combine(shares: &[Zeroizing<Vec<u8>>]) -> Result<DataKey> {
+    if shares.iter().any(|s| s.len() != 33) {
+        return Err(SopsError::NoKey("a Shamir share has the wrong length (damaged file)".into()));
+    }
+    let xs: Vec<u8> = shares.iter().map(|s| s[32]).collect();
+    let mut k = Zeroizing::new([0u8; 32]);
+    for (i, out) in k.iter_mut().enumerate() {
+        let mut acc = 0u8;
+        for (j, sj) in shares.iter().enumerate() {
+            let mut l = 1u8;
+            for (m, &xm) in xs.iter().enumerate() {
+                if m != j {
+                    l = gf_mul(l, gf_mul(xm, gf_inv(xm ^ xs[j])));
+                }
+            }
+            acc ^= gf_mul(sj[i], l);
+        }
+        *out = acc;
+    }
+    Ok(DataKey(k))
+}
+
+/// The wrapped key: flat copies (one group), or per-group share copies and the threshold.
+pub type Wrapped = (Vec<AgeEntry>, Vec<Vec<AgeEntry>>, Option<usize>);
+
+/// Wraps the key for recipient groups: one group gives the flat `age` list (the whole
+/// key per recipient); two or more give Shamir shares, one per group.
+pub fn wrap_groups(
+    key: &DataKey,
+    groups: &[Vec<String>],
+    threshold: Option<usize>,
+    rng: &mut dyn Rng,
+) -> Result<Wrapped> {
+    let groups: Vec<&Vec<String>> = groups.iter().filter(|g| !g.is_empty()).collect();
+    match groups.len() {
+        0 => Err(SopsError::Other("no recipients".into())),
+        1 => {
+            let mut flat = Vec::new();
+            for r in groups[0] {
+                flat.push(AgeEntry { recipient: r.clone(), enc: wrap_key(key, r)? });
+            }
+            Ok((flat, Vec::new(), None))
+        }
+        n => {
+            let t = threshold.unwrap_or(n).min(n);
+            let shares = shamir_split(key, n, t, rng)?;
+            let mut out = Vec::new();
+            for (g, share) in groups.iter().zip(shares.iter()) {
+                let mut entries = Vec::new();
+                for r in g.iter() {
+                    entries.push(AgeEntry { recipient: r.clone(), enc: wrap_bytes(share, r)? });
+                }
+                out.push(entries);
+            }
+            Ok((Vec::new(), out, Some(t)))
+        }
+    }
+}
+
+/// The recipients of the file, as groups (one group for the flat form).
+pub fn recipient_groups(meta: &Metadata) -> Vec<Vec<String>> {
+    if meta.key_groups.is_empty() {
+        vec![meta.age.iter().map(|e| e.recipient.clone()).collect()]
+    } else {
+        meta.key_groups.iter().map(|g| g.iter().map(|e| e.recipient.clone()).collect()).collect()
+    }
+}
+
+fn unwrap_entry(
+    entry: &AgeEntry,
+    identities: &[age::x25519::Identity],
+    reasons: &mut Vec<String>,
+) -> Option<Zeroizing<Vec<u8>>> {
+    let reader = age::armor::ArmoredReader::new(entry.enc.as_bytes());
+    let dec = match age::Decryptor::new(reader) {
+        Ok(d) => d,
+        Err(e) => {
+            reasons.push(format!("{}: the age data key copy is damaged ({e})", entry.recipient));
+            return None;
+        }
+    };
+    match dec.decrypt(identities.iter().map(|i| i as &dyn age::Identity)) {
+        Ok(mut r) => {
+            let mut buf = Zeroizing::new(Vec::new());
+            if r.read_to_end(&mut buf).is_err() {
+                reasons.push(format!("{}: the data key copy is damaged", entry.recipient));
+                return None;
+            }
+            Some(buf)
+        }
+        Err(age::DecryptError::NoMatchingKeys) => {
+            reasons.push(format!("{}: no matching identity", entry.recipient));
+            None
+        }
+        Err(e) => {
+            reasons.push(format!("{}: {e}", entry.recipient));
+            None
+        }
+    }
+}
+
 /// Recovers the data key with any of `identities` (tried against each entry in file order).
 pub fn unwrap_key(meta: &Metadata, identities: &[age::x25519::Identity], tried: &[String]) -> Result<DataKey> {
     let mut reasons = Vec::new();
-    for entry in &meta.age {
-        let reader = age::armor::ArmoredReader::new(entry.enc.as_bytes());
-        let dec = match age::Decryptor::new(reader) {
-            Ok(d) => d,
-            Err(e) => {
-                reasons.push(format!("{}: the age data key copy is damaged ({e})", entry.recipient));
-                continue;
+    if !meta.key_groups.is_empty() {
+        let groups = &meta.key_groups;
+        let t = meta.shamir_threshold.unwrap_or(groups.len()).max(1);
+        let mut shares = Vec::new();
+        for g in groups {
+            if let Some(share) = g.iter().find_map(|e| unwrap_entry(e, identities, &mut reasons)) {
+                shares.push(share);
             }
-        };
-        let ids = identities.iter().map(|i| i as &dyn age::Identity);
-        match dec.decrypt(ids) {
-            Ok(mut r) => {
-                let mut buf = Zeroizing::new(Vec::new());
-                if r.read_to_end(&mut buf).is_err() || buf.len() != 32 {
+            if shares.len() >= t {
+                break;
+            }
+        }
+        if groups.len() == 1 {
+            if let Some(s) = shares.first().filter(|s| s.len() == 32) {
+                let mut k = Zeroizing::new([0u8; 32]);
+                k.copy_from_slice(s);
+                return Ok(DataKey(k));
+            }
+        } else if shares.len() >= t {
+            return shamir_combine(&shares[..t]);
+        } else {
+            reasons.push(format!(
+                "only {} of the {} key groups could be opened; this file needs {t} (shamir_threshold)",
+                shares.len(),
+                groups.len()
+            ));
+        }
+    } else {
+        for entry in &meta.age {
+            if let Some(buf) = unwrap_entry(entry, identities, &mut reasons) {
+                if buf.len() != 32 {
                     reasons.push(format!("{}: the data key copy is damaged", entry.recipient));
                     continue;
                 }
@@ -653,10 +838,6 @@ pub fn unwrap_key(meta: &Metadata, identities: &[age::x25519::Identity], tried: 
                 k.copy_from_slice(&buf);
                 return Ok(DataKey(k));
             }
-            Err(age::DecryptError::NoMatchingKeys) => {
-                reasons.push(format!("{}: no matching identity", entry.recipient))
-            }
-            Err(e) => reasons.push(format!("{}: {e}", entry.recipient)),
         }
     }
     let mut msg = String::from("cannot decrypt the data key: no identity fits any recipient of the file\n");
@@ -698,28 +879,63 @@ fn parse_meta(m: &Node) -> Result<Metadata> {
     if !matches!(m, Node::Map(_)) {
         return Err(SopsError::Metadata("the sops metadata must be a map".into()));
     }
-    let mut age_entries = Vec::new();
-    if let Some(list) = m.get("age") {
+    let age_list = |list: &Node, at: &str| -> Result<Vec<AgeEntry>> {
         let Node::Seq(items) = list else {
-            return Err(SopsError::Metadata("sops.age must be a list".into()));
+            return Err(SopsError::Metadata(format!("{at} must be a list")));
         };
+        let mut out = Vec::new();
         for (i, it) in items.iter().enumerate() {
             let recipient = meta_str(it, "recipient")?.unwrap_or_default();
             let enc = meta_str(it, "enc")?
-                .ok_or_else(|| SopsError::Metadata(format!("sops.age[{i}] has no enc (the wrapped data key)")))?;
-            age_entries.push(AgeEntry { recipient, enc });
+                .ok_or_else(|| SopsError::Metadata(format!("{at}[{i}] has no enc (the wrapped data key)")))?;
+            out.push(AgeEntry { recipient, enc });
+        }
+        Ok(out)
+    };
+    let foreign = |n: &Node| {
+        ["pgp", "kms", "gcp_kms", "azure_kv", "hc_vault"]
+            .into_iter()
+            .filter(|k| matches!(n.get(k), Some(Node::Seq(s)) if !s.is_empty()))
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    let age_entries = match m.get("age") {
+        Some(list) => age_list(list, "sops.age")?,
+        None => Vec::new(),
+    };
+    let mut key_groups = Vec::new();
+    let mut shamir_threshold = None;
+    if age_entries.is_empty() {
+        if let Some(Node::Seq(groups)) = m.get("key_groups") {
+            for (i, g) in groups.iter().enumerate() {
+                let at = format!("sops.key_groups[{i}]");
+                let other = foreign(g);
+                if !other.is_empty() {
+                    return Err(SopsError::Metadata(format!(
+                        "{at} holds {} keys; n3x-secrets reads age keys only: decrypt it with sops",
+                        other.join(", ")
+                    )));
+                }
+                key_groups.push(match g.get("age") {
+                    Some(list) => age_list(list, &format!("{at}.age"))?,
+                    None => Vec::new(),
+                });
+            }
+            shamir_threshold = match m.get("shamir_threshold") {
+                Some(Node::Scalar(Scalar::Int(n))) if *n >= 1 => usize::try_from(*n).ok(),
+                Some(Node::Scalar(Scalar::Float(f))) if *f >= 1.0 && f.fract() == 0.0 => Some(*f as usize),
+                None => None,
+                Some(_) => return Err(SopsError::Metadata("sops.shamir_threshold must be a positive integer".into())),
+            };
         }
     }
-    if age_entries.is_empty() {
-        let other: Vec<&str> = ["key_groups", "pgp", "kms", "gcp_kms", "azure_kv", "hc_vault"]
-            .into_iter()
-            .filter(|k| matches!(m.get(k), Some(Node::Seq(s)) if !s.is_empty()))
-            .collect();
+    if age_entries.is_empty() && key_groups.iter().all(Vec::is_empty) {
+        let other = foreign(m);
         return Err(SopsError::Metadata(if other.is_empty() {
             "the sops metadata has no keys (sops.age is empty): the data key cannot be recovered".into()
         } else {
             format!(
-                "the file's data key is held only by {} (n3x-secrets reads single-group age files); decrypt it with sops",
+                "the file's data key is held only by {} keys (n3x-secrets reads age keys); decrypt it with sops",
                 other.join(", ")
             )
         }));
@@ -765,7 +981,16 @@ fn parse_meta(m: &Node) -> Result<Metadata> {
     if parts.len() != 3 || parts.iter().any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_digit())) {
         return Err(SopsError::Metadata(format!("sops.version {version:?} is not MAJOR.MINOR.PATCH")));
     }
-    Ok(Metadata { age: age_entries, lastmodified, mac, rule, mac_only_encrypted, version })
+    Ok(Metadata {
+        age: age_entries,
+        key_groups,
+        shamir_threshold,
+        lastmodified,
+        mac,
+        rule,
+        mac_only_encrypted,
+        version,
+    })
 }
 
 fn take_sops(doc: &mut Node) -> Option<Node> {
@@ -795,18 +1020,37 @@ pub fn parse_encrypted(text: &str, format: Format) -> Result<SopsFile> {
 }
 
 fn meta_node(meta: &Metadata) -> Node {
+    let entries = |list: &[AgeEntry]| {
+        Node::Seq(
+            list.iter()
+                .map(|e| {
+                    Node::Map(vec![
+                        MapItem::Pair("recipient".into(), Node::str(&e.recipient)),
+                        MapItem::Pair("enc".into(), Node::str(&e.enc)),
+                    ])
+                })
+                .collect(),
+        )
+    };
     let mut items = Vec::new();
-    let entries = meta
-        .age
-        .iter()
-        .map(|e| {
-            Node::Map(vec![
-                MapItem::Pair("recipient".into(), Node::str(&e.recipient)),
-                MapItem::Pair("enc".into(), Node::str(&e.enc)),
-            ])
-        })
-        .collect();
-    items.push(MapItem::Pair("age".into(), Node::Seq(entries)));
+    if meta.key_groups.is_empty() {
+        items.push(MapItem::Pair("age".into(), entries(&meta.age)));
+    } else {
+        if let Some(t) = meta.shamir_threshold {
+            items.insert(0, MapItem::Pair("shamir_threshold".into(), Node::Scalar(Scalar::Int(t as i64))));
+        }
+        let groups = meta
+            .key_groups
+            .iter()
+            .map(|g| {
+                Node::Map(vec![
+                    MapItem::Pair("hc_vault".into(), Node::Seq(Vec::new())),
+                    MapItem::Pair("age".into(), entries(g)),
+                ])
+            })
+            .collect();
+        items.push(MapItem::Pair("key_groups".into(), Node::Seq(groups)));
+    }
     items.push(MapItem::Pair("lastmodified".into(), Node::str(&meta.lastmodified)));
     items.push(MapItem::Pair("mac".into(), Node::str(&meta.mac)));
     items.push(MapItem::Pair(meta.rule.field().into(), Node::str(meta.rule.value())));
@@ -857,6 +1101,10 @@ pub fn render_plain(docs: &[Node], format: Format, opts: Emit) -> String {
 pub struct EncryptOptions {
     /// age recipients (`age1…`), each gets its own copy of the data key.
     pub recipients: Vec<String>,
+    /// Two or more key groups instead: the key is split with Shamir, one share per group.
+    pub key_groups: Vec<Vec<String>>,
+    /// Shares needed (default: all groups).
+    pub shamir_threshold: Option<usize>,
     /// The crypt rule.
     pub rule: CryptRule,
     /// Hash only encrypted values into the MAC.
@@ -877,18 +1125,18 @@ pub fn encrypt(
                 .into(),
         ));
     }
-    if opts.recipients.is_empty() {
+    let groups = if opts.key_groups.len() >= 2 { opts.key_groups.clone() } else { vec![opts.recipients.clone()] };
+    if groups.iter().all(Vec::is_empty) {
         return Err(SopsError::Other(
             "no recipients: give --age age1…, or a .sops.yaml creation rule with age keys for this file".into(),
         ));
     }
     let key = DataKey::generate(rng)?;
-    let mut age_entries = Vec::new();
-    for r in &opts.recipients {
-        age_entries.push(AgeEntry { recipient: r.clone(), enc: wrap_key(&key, r)? });
-    }
+    let (age, key_groups, shamir_threshold) = wrap_groups(&key, &groups, opts.shamir_threshold, rng)?;
     let meta = Metadata {
-        age: age_entries,
+        age,
+        key_groups,
+        shamir_threshold,
         lastmodified: String::new(),
         mac: String::new(),
         rule: opts.rule.clone(),
@@ -1016,36 +1264,52 @@ pub fn reseal(
     seal(plain, file.format, file.meta.clone(), &dec.key, rng, clock, Some(&dec.ivs))
 }
 
-/// `updatekeys`: the same data key, wrapped for a new recipient list. Values, MAC and
-/// `lastmodified` are untouched.
-pub fn update_keys(file: &SopsFile, key: &DataKey, recipients: &[String]) -> Result<SopsFile> {
+/// `updatekeys`: the same data key, wrapped for new recipient groups (new Shamir
+/// shares when there are two or more groups). Values, MAC and `lastmodified` are untouched.
+pub fn update_keys(
+    file: &SopsFile,
+    key: &DataKey,
+    groups: &[Vec<String>],
+    threshold: Option<usize>,
+    rng: &mut dyn Rng,
+) -> Result<SopsFile> {
     let mut out = file.clone();
-    let mut entries = Vec::new();
-    for r in recipients {
-        match file.meta.age.iter().find(|e| &e.recipient == r) {
-            Some(e) => entries.push(e.clone()),
-            None => entries.push(AgeEntry { recipient: r.clone(), enc: wrap_key(key, r)? }),
+    let groups: Vec<Vec<String>> = groups.iter().filter(|g| !g.is_empty()).cloned().collect();
+    if groups.len() == 1 && file.meta.key_groups.is_empty() {
+        // Keep the existing copies of recipients that stay (as sops does).
+        let mut entries = Vec::new();
+        for r in &groups[0] {
+            match file.meta.age.iter().find(|e| &e.recipient == r) {
+                Some(e) => entries.push(e.clone()),
+                None => entries.push(AgeEntry { recipient: r.clone(), enc: wrap_key(key, r)? }),
+            }
         }
+        out.meta.age = entries;
+        return Ok(out);
     }
-    out.meta.age = entries;
+    let t = threshold.or(file.meta.shamir_threshold);
+    let (age, key_groups, shamir_threshold) = wrap_groups(key, &groups, t, rng)?;
+    out.meta.age = age;
+    out.meta.key_groups = key_groups;
+    out.meta.shamir_threshold = shamir_threshold;
     Ok(out)
 }
 
 /// `rotate`: decrypt (MAC verified), new data key, re-encrypt every value (old IVs
-/// reused, as sops does), new MAC, data key wrapped for `recipients`.
+/// reused, as sops does), new MAC, data key wrapped for `groups`.
 pub fn rotate(
     file: &SopsFile,
     dec: &Decrypted,
-    recipients: &[String],
+    groups: &[Vec<String>],
     rng: &mut dyn Rng,
     clock: &dyn Clock,
 ) -> Result<SopsFile> {
     let key = DataKey::generate(rng)?;
     let mut meta = file.meta.clone();
-    meta.age = Vec::new();
-    for r in recipients {
-        meta.age.push(AgeEntry { recipient: r.clone(), enc: wrap_key(&key, r)? });
-    }
+    let (age, key_groups, shamir_threshold) = wrap_groups(&key, groups, file.meta.shamir_threshold, rng)?;
+    meta.age = age;
+    meta.key_groups = key_groups;
+    meta.shamir_threshold = shamir_threshold;
     seal(dec.docs.clone(), file.format, meta, &key, rng, clock, Some(&dec.ivs))
 }
 
@@ -1356,6 +1620,21 @@ mod tests {
         let other = crate::identity::identity_from_bytes(&[7u8; 32]).unwrap();
         let e = decrypt(&parse_encrypted(&text, Format::Yaml).unwrap(), &[other], &["x".into()], false).unwrap_err();
         assert!(matches!(e, SopsError::NoKey(_)));
+    }
+
+    #[test]
+    fn shamir_roundtrip_any_threshold_subset() {
+        let mut rng = TestRng::new(11);
+        let key = DataKey::generate(&mut rng).unwrap();
+        let shares = shamir_split(&key, 3, 2, &mut rng).unwrap();
+        for pair in [[0, 1], [0, 2], [1, 2]] {
+            let sub: Vec<_> = pair.iter().map(|i| shares[*i].clone()).collect();
+            assert_eq!(shamir_combine(&sub).unwrap().bytes(), key.bytes());
+        }
+        assert_ne!(shamir_combine(&shares[..1]).unwrap().bytes(), key.bytes());
+        for a in 1..=255u8 {
+            assert_eq!(gf_mul(a, gf_inv(a)), 1);
+        }
     }
 
     #[test]

@@ -375,3 +375,61 @@ impl StdinExt for Command {
         child.wait_with_output()
     }
 }
+
+/// Shamir key groups (3 groups, threshold 2) both ways, and updatekeys/rotate on them.
+#[test]
+fn shamir_key_groups_both_ways() {
+    let s = Sandbox::new();
+    let Some(_) = s.sops() else { return };
+    let mut keys = Vec::new();
+    for i in 1..=3 {
+        let k = s.path(&format!("g{i}.txt"));
+        ok(s.n3x().args(["keygen", "-o"]).arg(&k).output().unwrap(), "keygen");
+        keys.push((std::fs::read_to_string(&k).unwrap(), common::pubkey(&k)));
+    }
+    s.write(
+        ".sops.yaml",
+        &format!(
+            "creation_rules:\n    - shamir_threshold: 2\n      key_groups:\n        - age: [{}]\n        - age: [{}]\n        - age: [{}]\n",
+            keys[0].1, keys[1].1, keys[2].1
+        ),
+    );
+    let plain = s.write("p.yaml", "a: secret\nb: 2\n");
+    let two = |i: usize, j: usize| format!("{}{}", keys[i].0, keys[j].0);
+    // sops writes, n3x reads with any two identities, not with one.
+    let by_sops = s.write("s.yaml", &ok(s.sops().unwrap().arg("-e").arg(&plain).output().unwrap(), "sops -e"));
+    let out =
+        ok(s.n3x_no_key().env("SOPS_AGE_KEY", two(0, 2)).arg("decrypt").arg(&by_sops).output().unwrap(), "n3x 1+3");
+    assert_eq!(out, "a: secret\nb: 2\n");
+    let err =
+        fails(s.n3x_no_key().env("SOPS_AGE_KEY", &keys[1].0).arg("decrypt").arg(&by_sops).output().unwrap(), "one key");
+    assert!(err.contains("needs 2 (shamir_threshold)"), "{err}");
+    // n3x writes, sops reads with two, not with one.
+    let by_n3x = s.write("n.yaml", &ok(s.n3x().arg("encrypt").arg(&plain).output().unwrap(), "n3x encrypt"));
+    let t = std::fs::read_to_string(&by_n3x).unwrap();
+    assert!(t.contains("    shamir_threshold: 2\n    key_groups:\n        - hc_vault: []\n          age:\n"), "{t}");
+    let mut sops = s.sops().unwrap();
+    sops.env("SOPS_AGE_KEY", two(1, 2)).env_remove("SOPS_AGE_KEY_FILE");
+    assert_eq!(ok(sops.arg("-d").arg(&by_n3x).output().unwrap(), "sops 2+3"), "a: secret\nb: 2\n");
+    let mut sops = s.sops().unwrap();
+    sops.env("SOPS_AGE_KEY", &keys[0].0).env_remove("SOPS_AGE_KEY_FILE");
+    fails(sops.arg("-d").arg(&by_n3x).output().unwrap(), "sops with one key");
+    // rotate and set keep it a Shamir file sops opens.
+    ok(s.n3x_no_key().env("SOPS_AGE_KEY", two(0, 1)).args(["rotate", "-i"]).arg(&by_n3x).output().unwrap(), "rotate");
+    ok(
+        s.n3x_no_key()
+            .env("SOPS_AGE_KEY", two(0, 1))
+            .arg("set")
+            .arg(&by_sops)
+            .args([r#"["c"]"#, r#""x""#])
+            .output()
+            .unwrap(),
+        "set",
+    );
+    for f in [&by_n3x, &by_sops] {
+        let mut sops = s.sops().unwrap();
+        sops.env("SOPS_AGE_KEY", two(0, 2)).env_remove("SOPS_AGE_KEY_FILE");
+        let out = ok(sops.arg("-d").arg(f).output().unwrap(), "sops after rotate/set");
+        assert!(out.starts_with("a: secret\nb: 2\n"));
+    }
+}
