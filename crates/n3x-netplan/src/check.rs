@@ -164,7 +164,6 @@ pub fn check_interfaces(
 ) {
     for d in defs {
         let ips = interface_ips(d);
-        let dhcp = d.dhcp4 || d.dhcp6;
         // Gateways must be on-link.
         let route_gws = d
             .routes
@@ -176,7 +175,13 @@ pub fn check_interfaces(
             .into_iter()
             .filter_map(|(k, g)| g.map(|g| (format!("{}.{k}", iface_path(&d.id)), g)));
         for (path, gw) in route_gws.chain(old_gws) {
-            if !dhcp && !ips.iter().any(|(a, p)| same_subnet(*a, *p, gw)) {
+            // An IPv6 link-local gateway is on-link by definition; addresses from DHCP or
+            // router advertisements are unknown here, so those interfaces are not judged.
+            let dynamic = match gw {
+                IpAddr::V4(_) => d.dhcp4,
+                IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) == 0xfe80 || d.dhcp6 || d.accept_ra != Some(false),
+            };
+            if !dynamic && !ips.iter().any(|(a, p)| same_subnet(*a, *p, gw)) {
                 diags.push(
                     Diagnostic::error(path, format!("{name}: gateway {gw} is not on-link for {}", d.id))
                         .with_help("no address on this interface covers the gateway; fix the address prefix or mark the route on-link"),

@@ -358,8 +358,10 @@ fn parse_def(cx: &mut Ctx<'_>, path: &str, id: &str, kind: InterfaceKind, body: 
             "ignore-carrier" => def.ignore_carrier = cx.boolean(&rel, v).unwrap_or(false),
             "dhcp4" => def.dhcp4 = cx.boolean(&rel, v).unwrap_or(false),
             "dhcp6" => def.dhcp6 = cx.boolean(&rel, v).unwrap_or(false),
-            "dhcp-identifier" => match cx.scalar(&rel, v).as_deref() {
-                Some(s @ ("mac" | "duid")) => def.dhcp_identifier = Some(s.to_string()),
+            "dhcp-identifier" => match cx.scalar(&rel, v) {
+                // netplan: "duid" is networkd's default and is not written out.
+                Some(s) if s.eq_ignore_ascii_case("duid") => def.dhcp_identifier = None,
+                Some(s) if s.eq_ignore_ascii_case("mac") => def.dhcp_identifier = Some(s),
                 Some(s) => cx.err(
                     &rel,
                     format!("invalid DHCP client identifier type \"{s}\""),
