@@ -464,6 +464,18 @@ fn parse_def(cx: &mut Ctx<'_>, path: &str, id: &str, kind: InterfaceKind, body: 
             }
         }
     }
+    // netplan treats 0 as "unset" for these (NETPLAN_*_UNSPEC is 0) and writes nothing.
+    let nonzero = |v: Option<u32>| v.filter(|n| *n > 0);
+    def.mtu = nonzero(def.mtu);
+    def.ipv6_mtu = nonzero(def.ipv6_mtu);
+    for r in &mut def.routes {
+        r.table = nonzero(r.table);
+        r.mtu = nonzero(r.mtu);
+    }
+    for r in &mut def.routing_policy {
+        r.table = nonzero(r.table);
+        r.mark = nonzero(r.mark);
+    }
     if def.set_name.is_some() && def.matches.is_none() {
         cx.err(
             &join_key(path, "set-name"),
