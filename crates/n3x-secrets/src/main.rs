@@ -194,14 +194,19 @@ enum Cmd {
     },
     /// Set one value (JSON) in a sops file, in place.
     ///
-    /// Example: n3x-secrets set secrets/hosts/n1.yaml '["wifi"]["psk"]' '"s3cret"'
+    /// Example: n3x-secrets set secrets/hosts/n1.yaml '["wifi"]["psk"]' '"s3cret"';
+    /// keep the secret off the command line with: printf '"s3cret"' | n3x-secrets set --value-stdin FILE PATH
     Set {
+        /// Read VALUE from standard input (keeps it out of the process list and shell history).
+        #[arg(long)]
+        value_stdin: bool,
         /// The encrypted file.
         file: PathBuf,
         /// Path such as '["a"]["b"]'.
         path: String,
         /// The value as JSON ('"text"', 42, true, {"k": "v"}).
-        value: String,
+        #[arg(required_unless_present = "value_stdin", conflicts_with = "value_stdin")]
+        value: Option<String>,
     },
     /// Remove one value from a sops file, in place.
     ///
@@ -341,7 +346,13 @@ fn run(cli: Cli) -> Result<(), Error> {
             app::decrypt(&file, input_type.as_deref(), extract.as_deref(), ignore_mac, &out)
         }
         Cmd::Edit { file } => app::edit(&file, &EnvEditor, &mut rng, &clock),
-        Cmd::Set { file, path, value } => app::set(&file, &path, &value, &mut rng, &clock),
+        Cmd::Set { value_stdin, file, path, value } => {
+            let value = match value {
+                Some(v) if !value_stdin => zeroize::Zeroizing::new(v),
+                _ => zeroize::Zeroizing::new(app::read_file(std::path::Path::new("-"))?),
+            };
+            app::set(&file, &path, value.trim_end_matches('\n'), &mut rng, &clock)
+        }
         Cmd::Unset { file, path } => app::unset(&file, &path, &mut rng, &clock),
         Cmd::Updatekeys { config, files } => {
             for f in &files {

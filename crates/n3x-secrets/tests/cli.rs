@@ -355,11 +355,50 @@ fn bad_input_is_refused_precisely() {
     expect_err(c, 1, "is not a valid regex");
     std::fs::remove_file(s.path(".sops.yaml")).unwrap();
 
+    // set --value-stdin keeps the secret off the command line.
+    let mut child = s
+        .n3x()
+        .args(["set", "--value-stdin"])
+        .arg(&enc)
+        .arg(r#"["b"]["s"]"#)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(b"\"from stdin\"\n").unwrap();
+    }
+    assert!(child.wait().unwrap().success());
+    let v = ok(s.n3x().args(["decrypt", "--extract", r#"["b"]["s"]"#]).arg(&enc).output().unwrap(), "extract");
+    assert_eq!(v, "from stdin");
+    // An identity file readable by others is warned about.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&s.key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let o = s.n3x().arg("decrypt").arg(&enc).output().unwrap();
+        assert!(o.status.success());
+        assert!(String::from_utf8_lossy(&o.stderr).contains("is readable by other users (mode 644)"));
+        std::fs::set_permissions(&s.key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+
     // Cluster commands with bad input.
+    s.write(".sops.yaml", "creation_rules:\n    - path_regex: ^other/\n      age: age1x\n");
+    let mut c = s.n3x();
+    c.arg("init").arg(edge_lab()).args(["--dir", "secrets"]);
+    expect_err(c, 1, "no creation rule in");
+    assert!(!s.path("secrets").exists(), "init writes nothing when it fails");
+    std::fs::remove_file(s.path(".sops.yaml")).unwrap();
+    let mut c = s.n3x();
+    c.args(["completions", "nosuchshell"]);
+    expect_err(c, 2, "invalid value");
     s.write("wrong-kind.yaml", "apiVersion: n3x.dev/v1alpha1\nkind: NetworkPlan\n");
     let mut c = s.n3x();
     c.args(["sops-config", "wrong-kind.yaml"]);
     expect_err(c, 1, "expected kind Inventory or Cluster");
+    let mut c = s.n3x();
+    c.args(["init", "wrong-kind.yaml"]);
+    expect_err(c, 1, "expected kind");
     let mut c = s.n3x();
     c.args(["render-nix", "wrong-kind.yaml", "--out", "o"]);
     expect_err(c, 1, "expected kind");
