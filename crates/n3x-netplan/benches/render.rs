@@ -64,6 +64,7 @@ fn main() {
                 .arg(&file)
                 .arg("--out")
                 .arg(&out)
+                .stderr(std::process::Stdio::null())
                 .status()
                 .unwrap();
             assert!(st.success());
