@@ -162,6 +162,16 @@ pub fn resolve_plain(s: &str) -> Result<Scalar, String> {
 fn resolve_tagged(s: &str, suffix: &str) -> Result<Scalar, String> {
     match suffix {
         "str" => Ok(Scalar::Str(s.to_string())),
+        "binary" => {
+            use base64::Engine as _;
+            let clean: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(clean)
+                .map_err(|_| format!("cannot read {s:?} as !!binary (base64)"))?;
+            String::from_utf8(bytes)
+                .map(Scalar::Str)
+                .map_err(|_| "a !!binary value that is not UTF-8 text is not supported".into())
+        }
         "null" => Ok(Scalar::Null),
         "bool" | "int" | "float" | "timestamp" => match resolve_plain(s)? {
             Scalar::Str(_) => Err(format!("cannot read {s:?} as !!{suffix}")),
@@ -244,6 +254,8 @@ fn indent_of(line: &str) -> usize {
 
 struct Builder {
     events: Vec<(Event, usize, usize)>,
+    /// Indentation (spaces) of each source line, 0-based by line.
+    line_indent: Vec<usize>,
     pos: usize,
     comments: Vec<Comment>,
     next_comment: usize,
@@ -257,9 +269,13 @@ impl Builder {
 
     /// Comments before line `line` (and trailing comments on it), in order.
     fn take_before(&mut self, line: usize) -> Vec<String> {
+        self.take_before_opt(line, true)
+    }
+
+    fn take_before_opt(&mut self, line: usize, trailing: bool) -> Vec<String> {
         let mut out = Vec::new();
         while let Some(c) = self.comments.get(self.next_comment) {
-            if c.line < line || (c.line == line && c.trailing) {
+            if c.line < line || (trailing && c.line == line && c.trailing) {
                 out.push(c.text.clone());
                 self.next_comment += 1;
             } else {
@@ -269,18 +285,20 @@ impl Builder {
         out
     }
 
-    /// At the end of a nested collection: the comments before the next content
-    /// that are indented deeper than it (go-yaml's foot comments) stay inside.
-    fn take_foot(&mut self) -> Vec<String> {
+    /// At the end of a nested collection, the comments before the next content that
+    /// go-yaml makes its foot comments stay inside: for a list, those indented deeper
+    /// than the next line; for a map, those also at least as deep as its own keys.
+    fn take_foot(&mut self, own_indent: Option<usize>) -> Vec<String> {
         let next =
             self.events[self.pos..].iter().find(|(e, _, _)| !matches!(e, Event::MappingEnd | Event::SequenceEnd));
-        let (line, col) = match next {
+        let line = match next {
             Some((Event::DocumentEnd | Event::StreamEnd | Event::DocumentStart, _, _)) | None => return Vec::new(),
-            Some((_, l, c)) => (*l, *c),
+            Some((_, l, _)) => *l,
         };
+        let col = self.line_indent.get(line.saturating_sub(1)).copied().unwrap_or(0) + 1;
         let mut out = Vec::new();
         while let Some(c) = self.comments.get(self.next_comment) {
-            if c.line < line && !c.trailing && c.col > col {
+            if c.line < line && !c.trailing && c.col > col && own_indent.is_none_or(|o| c.col >= o) {
                 out.push(c.text.clone());
                 self.next_comment += 1;
             } else {
@@ -325,7 +343,7 @@ impl Builder {
                     };
                     if matches!(next, Event::SequenceEnd) {
                         if depth > 0 {
-                            items.extend(self.take_foot().into_iter().map(Node::Comment));
+                            items.extend(self.take_foot(None).into_iter().map(Node::Comment));
                         }
                         self.pos += 1;
                         break;
@@ -344,18 +362,26 @@ impl Builder {
             Event::MappingStart(anchor, _) => {
                 let mut items: Vec<MapItem> = Vec::new();
                 let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+                let mut own_indent = None;
                 loop {
                     let Some((next, nl, nc)) = self.peek().cloned() else {
                         return Err(perr(line, col, "unterminated mapping"));
                     };
                     if matches!(next, Event::MappingEnd) {
                         if depth > 0 {
-                            items.extend(self.take_foot().into_iter().map(MapItem::Comment));
+                            items.extend(self.take_foot(own_indent).into_iter().map(MapItem::Comment));
                         }
                         self.pos += 1;
                         break;
                     }
-                    items.extend(self.take_before(nl).into_iter().map(MapItem::Comment));
+                    own_indent.get_or_insert(nc);
+                    // A flow collection value on the key's line takes that line's
+                    // trailing comment as its first entry (as sops does).
+                    let flow_value = matches!(
+                        self.events.get(self.pos + 1),
+                        Some((Event::SequenceStart(..) | Event::MappingStart(..), l, _)) if *l == nl
+                    );
+                    items.extend(self.take_before_opt(nl, !flow_value).into_iter().map(MapItem::Comment));
                     let key = match self.node(depth + 1)? {
                         Node::Scalar(Scalar::Str(k)) => k,
                         _ => {
@@ -403,19 +429,20 @@ pub fn parse_yaml(text: &str) -> Result<Vec<Node>, ParseError> {
     }
     let lines: Vec<&str> = text.split('\n').collect();
     let mut block_lines = vec![false; lines.len() + 2];
-    for (i, (ev, line, _)) in events.iter().enumerate() {
-        if let Event::Scalar(_, TScalarStyle::Literal | TScalarStyle::Folded, _, _) = ev {
-            let head = lines.get(line.saturating_sub(1)).copied().unwrap_or("");
-            let mut parent = indent_of(head);
-            if let Some((Event::Scalar(..), kl, kc)) = i.checked_sub(1).and_then(|p| events.get(p)) {
-                if kl == line {
-                    parent = parent.max(kc - 1);
-                }
+    for (ev, line, col) in &events {
+        if let Event::Scalar(v, TScalarStyle::Literal | TScalarStyle::Folded, _, _) = ev {
+            // yaml-rust2 marks a block scalar at its first content line, at the content
+            // indentation: every following line that is blank or indented that far is content.
+            let ci = col.saturating_sub(1);
+            let first = line.saturating_sub(1);
+            let starts_here = lines.get(first).is_some_and(|l| indent_of(l) == ci && !l.trim().is_empty());
+            if ci == 0 || v.is_empty() || !starts_here {
+                continue;
             }
-            let mut l = *line; // 1-based line of the header; body starts after it
+            let mut l = first;
             while l < lines.len() {
                 let body = lines[l];
-                if body.trim().is_empty() || indent_of(body) > parent {
+                if body.trim().is_empty() || indent_of(body) >= ci {
                     block_lines[l + 1] = true;
                     l += 1;
                 } else {
@@ -425,7 +452,8 @@ pub fn parse_yaml(text: &str) -> Result<Vec<Node>, ParseError> {
         }
     }
     let comments = scan_comments(text, &block_lines);
-    let mut b = Builder { events, pos: 0, comments, next_comment: 0, anchors: HashMap::new() };
+    let line_indent = lines.iter().map(|l| indent_of(l)).collect();
+    let mut b = Builder { events, line_indent, pos: 0, comments, next_comment: 0, anchors: HashMap::new() };
     let mut docs = Vec::new();
     while let Some((ev, line, col)) = b.peek().cloned() {
         match ev {
@@ -924,7 +952,6 @@ impl JsonReader<'_> {
             Some(b'{') => {
                 self.i += 1;
                 let mut items = Vec::new();
-                let mut seen = std::collections::HashSet::new();
                 self.ws();
                 if self.s.get(self.i) == Some(&b'}') {
                     self.i += 1;
@@ -935,11 +962,8 @@ impl JsonReader<'_> {
                     if self.s.get(self.i) != Some(&b'"') {
                         return Err(self.err("expected a string key"));
                     }
-                    let at = self.err("");
+                    // sops keeps duplicate JSON keys as they are; so does this reader.
                     let k = self.string()?;
-                    if !seen.insert(k.clone()) {
-                        return Err(perr(at.line, at.col, format!("duplicate key {k:?}")));
-                    }
                     self.expect(b':')?;
                     let v = self.value(depth + 1)?;
                     items.push(MapItem::Pair(k, v));

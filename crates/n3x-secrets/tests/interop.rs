@@ -433,3 +433,103 @@ fn shamir_key_groups_both_ways() {
         assert!(out.starts_with("a: secret\nb: 2\n"));
     }
 }
+
+/// Corner cases of YAML and JSON, each checked both ways against sops: what sops
+/// accepts must come back identically, what it refuses n3x refuses too.
+#[test]
+fn corner_cases_match_sops() {
+    let s = Sandbox::new();
+    let Some(_) = s.sops() else { return };
+    let yaml: &[&str] = &[
+        "---\na: 1\n",
+        "# only\n---\na: 1\n# end\n",
+        "a: 1\n...\n",
+        "a:\n  - b: 1\n    c: 2\n  - d\n",
+        "a: {b: 1, c: [1, 2]}\n",
+        "a: [ ]\nb: { }\n",
+        "\"quoted key\": 1\n'single': 2\n",
+        "a: \"multi\\nline\"\n",
+        "a: \"trailing space \\n\"\n",
+        "a: \" lead\"\n",
+        "a: \"x\\u0001y\"\n",
+        "a: -1\nb: +1\nc: 1_000\nd: 0b101\ne: 0o17\nf: -0x1F\ng: .5\nh: -.5\ni: 1.\nj: 1e5\nk: -0.0\nl: .NaN\nm: -.inf\n",
+        "a: 12:30:00\nb: 190:20:30\n",
+        "a: 2001-12-14T21:59:43Z\nb: 2001-12-14 21:59:43.10 -5\nc: 2001-1-2\n",
+        "a: True\nb: FALSE\nc: Null\nd: NULL\ne: y\nf: off\n",
+        "a: >-\n  folded\n  more\n\n  para\n",
+        "a: |\n  \n  after blank\n",
+        "a: |2\n   indented first\n  second\n",
+        "a: |\n  one\n\n\n",
+        "? complex\n: value\n",
+        "a: &x 1\nb: *x\n",
+        "base: &b {x: 1}\nderived:\n  <<: *b\n  y: 2\n",
+        "a: !!str 123\nb: !!int \"7\"\n",
+        "a:\n- x\n- y\n",
+        "a:   # c1\n  b: 1 # c2\n  # c3\n# c4\nz: 1\n",
+        "l:\n  - a # c\n  # d\n  - b\n# e\n",
+        "a: \"中文 ✓\"\nb: \"\\t\"\nc: \"a\\\\b\"\n",
+        "a: 'it''s'\nb: \"say \\\"hi\\\"\"\n",
+        "a: \"@x\"\nb: \"%x\"\nc: \"`x\"\nd: \"!x\"\ne: \"&x\"\nf: \"*x\"\ng: \"x:\"\nh: \"x #y\"\ni: \"[x\"\nj: \"x]\"\nk: \"{x\"\nl: \"x,y\"\nm: \"- x\"\nn2: \"? x\"\no: \"---x\"\np: \"...x\"\nq: \"x?\"\n",
+        "a: \"\"\nb: ''\n",
+        "empty_list: []\nnull_in_list: [null, ~, 1]\n",
+        "a: 99999999999999999999999\n",
+        "a: 0x\nb: 0o\nc: 1e\nd: 08\ne: 0.0.1\n",
+        "a: \"\\u00e9\\u00a0nbsp\"\n",
+        "a: \"\\U0001F600\"\n",
+        "a: \"line1\\r\\nline2\"\n",
+        "# c1\n\n# c2\na: 1\n\n\n# c3\nb: 2\n",
+        "a:\n    - x: 1\n      # tail of item\n    - y: 2\n",
+        "a:\n    b:\n        c: 1\n        # deep foot\n    # mid foot\nz: 2\n",
+        "a: 1\n---\n# doc2 head\nb: 2\n# doc2 foot\n",
+        "# before doc\n---\na: 1\n",
+        "a: [1, 2] # flow trailing\nb: {c: 1} # map trailing\n",
+        "a: |\n    text # not comment\n# real\nb: 1\n",
+        "a: \"x # y\" # real\n",
+        "list:\n- a\n# between\n- b\n",
+        "a: !!binary aGVsbG8=\n",
+        "a:\n  - b\n  - c\n  # after c at item level\n  # two\nd: 1\n",
+        "a:\n  b: 1\n  # after b\n# top\nc: 1\n",
+        "a:\n  - |\n    lit # x\n  - y\n",
+        // Refused by both:
+        "- a\n",
+        "a: - x\n",
+        "a: @x\n",
+        "1: x\n",
+        "a: 1\na: 2\n",
+        "n: 18446744073709551615\n",
+    ];
+    let json: &[&str] = &[
+        "{}",
+        "{\"a\": {}}",
+        "{\"a\": [[], [[]], {\"b\": null}]}",
+        "{\"a\": \"\\u0001\\u001f\\u007f\"}",
+        "{\"a\": \"\\ud83d\\ude00\"}",
+        "{\"a\": -0, \"b\": 1.5e300, \"c\": 5e-324, \"d\": 123456789012345678}",
+        "{\"a\": 0.1, \"b\": 100, \"c\": 1e20, \"d\": 1e21, \"e\": 0.000001, \"f\": 0.0000001}",
+        "{\"a\\\"b\": 1, \"<k>\": \"&\"}",
+        "  {\"a\":1}  ",
+        "{\"a\": 1, \"a\": 2}",
+        "{\"a\": \"\\/\"}",
+        "{\"a\": \"\\u2028\"}",
+        "[1]",
+        "{\"a\": }",
+    ];
+    let mut cases: Vec<(&str, &str)> = yaml.iter().map(|y| ("yaml", *y)).collect();
+    cases.extend(json.iter().map(|j| ("json", *j)));
+    for (i, (ext, text)) in cases.iter().enumerate() {
+        let f = s.write(&format!("c{i}.{ext}"), text);
+        let by_sops = s.sops().unwrap().args(["-e", "--age", &s.recipient]).arg(&f).output().unwrap();
+        let by_n3x = s.n3x().args(["encrypt", "--age", &s.recipient]).arg(&f).output().unwrap();
+        if !by_sops.status.success() {
+            assert!(!by_n3x.status.success(), "case {i} {text:?}: sops refuses it, n3x accepted it");
+            continue;
+        }
+        let sf = s.write(&format!("s{i}.{ext}"), &String::from_utf8(by_sops.stdout).unwrap());
+        let want = ok(s.sops().unwrap().arg("-d").arg(&sf).output().unwrap(), "sops -d");
+        let got = ok(s.n3x().arg("decrypt").arg(&sf).output().unwrap(), &format!("n3x decrypt case {i} {text:?}"));
+        assert_eq!(got, want, "case {i} {text:?}: n3x reads sops' file differently");
+        let nf = s.write(&format!("n{i}.{ext}"), &ok(by_n3x, &format!("n3x encrypt case {i} {text:?}")));
+        let back = ok(s.sops().unwrap().arg("-d").arg(&nf).output().unwrap(), "sops -d of n3x file");
+        assert_eq!(back, want, "case {i} {text:?}: sops reads n3x's file differently");
+    }
+}
