@@ -129,10 +129,24 @@ pub fn nix_parse(nix: &Path, file: &Path) {
 }
 
 /// Evaluates a Nix file to JSON with `nix-instantiate --eval --strict --json`.
-/// A module function (`{ config, ... }: …`) is called with stub arguments.
+/// A module function (`{ config, lib, ... }: …`) is called with stub arguments: `lib`
+/// with identity `mkDefault`/`mkForce`, and a `config` that is the module's own result
+/// (a fixpoint, as NixOS's merged config would contain it) plus what sops-nix computes:
+/// `sops.secrets.<name>.path` and `sops.placeholder.<name>`.
 pub fn nix_eval_json(nix: &Path, file: &Path) -> serde_json::Value {
     let expr = format!(
-        "let f = import {}; lib = {{ mkDefault = x: x; mkForce = x: x; }}; in if builtins.isFunction f then f {{ config = {{}}; inherit lib; pkgs = {{}}; }} else f",
+        r#"let
+  f = import {};
+  lib = {{ mkDefault = x: x; mkForce = x: x; }};
+  self = if builtins.isFunction f then f {{ config = cfg; inherit lib; pkgs = {{ }}; }} else f;
+  secrets = (self.sops or {{ }}).secrets or {{ }};
+  cfg = self // {{
+    sops = (self.sops or {{ }}) // {{
+      secrets = builtins.mapAttrs (n: s: s // {{ path = "/run/secrets/${{n}}"; }}) secrets;
+      placeholder = builtins.mapAttrs (n: _: "<SOPS:${{n}}:PLACEHOLDER>") secrets;
+    }};
+  }};
+in self"#,
         file.canonicalize().expect("file exists").display()
     );
     let out = Command::new(nix)
