@@ -146,6 +146,7 @@ pub fn render(c: &Cluster, format: GraphFormat) -> String {
                 GraphFormat::Dot => out.push_str(&format!("    {aid} [label=\"{a}\", shape=component];\n")),
             }
         }
+        // `windows(2)` yields slices of exactly two, so `pair[0]`/`pair[1]` cannot fail.
         for pair in addons.windows(2) {
             let (x, y) = (id("addon", pair[0]), id("addon", pair[1]));
             match format {

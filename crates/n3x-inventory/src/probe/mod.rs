@@ -36,6 +36,8 @@ pub fn gather(node: &NodeName, remote: &mut dyn Remote) -> Result<Facts, String>
     for (what, cmd) in COMMANDS {
         out.push(remote.run(cmd).map_err(|e| format!("{what} (`{cmd}`): {e}"))?);
     }
+    // `out` holds exactly one entry per COMMANDS line (the loop above either pushes all
+    // seven or returns early), so the indexing below cannot fail.
     let arch = out[1].trim().to_string();
     let mut host_keys: Vec<String> = remote.host_key().into_iter().collect();
     for line in out[6].lines().map(str::trim).filter(|l| !l.is_empty()) {

@@ -117,7 +117,8 @@ impl SshRemote {
 }
 
 fn host_key_line(blob: &[u8]) -> String {
-    // The blob starts with its own type name (u32 length + bytes).
+    // The blob starts with its own type name (u32 length + bytes); `get(..4)` yields
+    // exactly four bytes, so `l[0..=3]` cannot fail.
     let kind = blob
         .get(..4)
         .map(|l| u32::from_be_bytes([l[0], l[1], l[2], l[3]]) as usize)
