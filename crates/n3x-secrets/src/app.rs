@@ -43,11 +43,12 @@ pub fn read_file(path: &Path) -> Result<String, Error> {
 /// The file format from `--input-type` or the extension.
 pub fn format_of(path: &Path, explicit: Option<&str>) -> Result<Format, Error> {
     if let Some(t) = explicit {
-        return Format::parse(t).ok_or_else(|| Error::Usage(format!("unknown --input-type {t:?}; use yaml or json")));
+        return Format::parse(t)
+            .ok_or_else(|| Error::Usage(format!("unknown --input-type {t:?}; use yaml, json or dotenv")));
     }
     Format::from_path(&path.display().to_string()).ok_or_else(|| {
         Error::Failed(format!(
-            "{}: cannot tell the format from the file name; n3x-secrets handles YAML (.yaml, .yml) and JSON (.json): pass --input-type yaml|json",
+            "{}: cannot tell the format from the file name; n3x-secrets handles YAML (.yaml, .yml), JSON (.json) and dotenv (.env): pass --input-type yaml|json|dotenv",
             path.display()
         ))
     })
@@ -436,6 +437,9 @@ fn modify(
     let mut docs = d.docs.clone();
     let doc = docs.first_mut().ok_or_else(|| fail("the file has no document"))?;
     change(doc).map_err(|e| Error::Failed(format!("{}: {e}", path.display())))?;
+    if file.format == Format::Dotenv {
+        crate::dotenv::emit(doc).map_err(|e| Error::Failed(format!("{}: {e}", path.display())))?;
+    }
     let new = sops::reseal(&file, docs, &d, rng, clock).map_err(sops_err(&path.display().to_string()))?;
     emit(&Output::InPlace(path.to_path_buf()), &sops::render_encrypted(&new, Emit::default()))
 }
@@ -526,6 +530,7 @@ pub fn edit(path: &Path, editor: &dyn Editor, rng: &mut dyn Rng, clock: &dyn Clo
     let ext = match file.format {
         Format::Yaml => ".yaml",
         Format::Json => ".json",
+        Format::Dotenv => ".env",
     };
     let dir = tempfile::Builder::new()
         .prefix("n3x-secrets-edit-")

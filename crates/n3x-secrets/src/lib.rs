@@ -2,6 +2,7 @@
 //! files, k3s tokens, host key bootstrap and secret lint.
 pub mod app;
 pub mod config;
+pub mod dotenv;
 pub mod gofmt;
 pub mod identity;
 pub mod lint;

@@ -61,6 +61,8 @@ pub enum Format {
     Yaml,
     /// JSON (`.json`).
     Json,
+    /// dotenv (`.env`).
+    Dotenv,
 }
 
 impl Format {
@@ -71,6 +73,8 @@ impl Format {
             Some(Format::Yaml)
         } else if lower.ends_with(".json") {
             Some(Format::Json)
+        } else if lower.ends_with(".env") {
+            Some(Format::Dotenv)
         } else {
             None
         }
@@ -80,6 +84,7 @@ impl Format {
         match s {
             "yaml" | "yml" => Some(Format::Yaml),
             "json" => Some(Format::Json),
+            "dotenv" | "env" => Some(Format::Dotenv),
             _ => None,
         }
     }
@@ -862,6 +867,7 @@ pub fn parse_plain(text: &str, format: Format) -> Result<Vec<Node>> {
     let docs = match format {
         Format::Yaml => tree::parse_yaml(text).map_err(|e| SopsError::Parse(e.to_string()))?,
         Format::Json => vec![tree::parse_json(text).map_err(|e| SopsError::Parse(e.to_string()))?],
+        Format::Dotenv => vec![crate::dotenv::parse(text).map_err(|e| SopsError::Parse(e.to_string()))?],
     };
     Ok(docs)
 }
@@ -1004,6 +1010,14 @@ fn take_sops(doc: &mut Node) -> Option<Node> {
 
 /// Parses an encrypted file: the documents and the metadata of the first one.
 pub fn parse_encrypted(text: &str, format: Format) -> Result<SopsFile> {
+    if format == Format::Dotenv {
+        let doc = parse_plain(text, format)?.into_iter().next().unwrap_or(Node::Map(Vec::new()));
+        let (data, meta) = crate::dotenv::split_meta(doc).map_err(SopsError::Metadata)?;
+        let meta = meta.ok_or_else(|| {
+            SopsError::Metadata("the file is not encrypted with sops: it has no sops_… metadata lines".into())
+        })?;
+        return Ok(SopsFile { format, docs: vec![data], meta: parse_meta(&meta)? });
+    }
     let mut docs = parse_plain(text, format)?;
     let mut meta_node = None;
     for (i, d) in docs.iter_mut().enumerate() {
@@ -1071,6 +1085,15 @@ pub struct Emit {
 /// Writes an encrypted file: the documents with the metadata appended to each.
 pub fn render_encrypted(file: &SopsFile, opts: Emit) -> String {
     let m = meta_node(&file.meta);
+    if file.format == Format::Dotenv {
+        let mut doc = file.docs.first().cloned().unwrap_or(Node::Map(Vec::new()));
+        if let Node::Map(items) = &mut doc {
+            for (k, v) in crate::dotenv::flatten_meta(&m) {
+                items.push(MapItem::Pair(k, Node::str(v)));
+            }
+        }
+        return render_plain(&[doc], file.format, opts);
+    }
     let docs: Vec<Node> = file
         .docs
         .iter()
@@ -1090,6 +1113,9 @@ pub fn render_plain(docs: &[Node], format: Format, opts: Emit) -> String {
     match format {
         Format::Yaml => tree::emit_yaml(docs),
         Format::Json => docs.first().map(|d| tree::emit_json(d, opts.json_indent)).unwrap_or_default(),
+        // Values are always scalars here: the parser only makes strings, and `set`
+        // refuses nested values for dotenv files.
+        Format::Dotenv => docs.first().and_then(|d| crate::dotenv::emit(d).ok()).unwrap_or_default(),
     }
 }
 
@@ -1119,7 +1145,11 @@ pub fn encrypt(
     rng: &mut dyn Rng,
     clock: &dyn Clock,
 ) -> Result<SopsFile> {
-    if docs.iter().any(|d| d.get("sops").is_some()) {
+    let dotenv_meta = |d: &Node| match d {
+        Node::Map(items) => items.iter().any(|i| matches!(i, MapItem::Pair(k, _) if k.starts_with("sops_"))),
+        _ => false,
+    };
+    if docs.iter().any(|d| d.get("sops").is_some() || (format == Format::Dotenv && dotenv_meta(d))) {
         return Err(SopsError::Other(
             "the file already has a top-level `sops` key: it is already encrypted (use `decrypt`, `edit` or `rotate`)"
                 .into(),
@@ -1550,11 +1580,16 @@ pub fn render_extract(node: &Node, format: Format, opts: Emit) -> String {
                 t.pop();
                 t
             }
+            Format::Dotenv => crate::dotenv::emit(&Node::Map(vec![MapItem::Pair("v".into(), node.clone())]))
+                .unwrap_or_default()
+                .trim_start_matches("v=")
+                .trim_end()
+                .to_string(),
         },
         Node::Map(_) => render_plain(std::slice::from_ref(node), format, opts),
         Node::Seq(_) => match format {
             Format::Json => tree::emit_json(node, opts.json_indent).trim_end().to_string(),
-            Format::Yaml => tree::emit_yaml(std::slice::from_ref(node)),
+            Format::Yaml | Format::Dotenv => tree::emit_yaml(std::slice::from_ref(node)),
         },
         Node::Comment(c) => c.clone(),
     }

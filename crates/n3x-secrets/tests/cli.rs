@@ -251,7 +251,7 @@ fn bad_input_is_refused_precisely() {
     s.write("x.txt", "a: 1\n");
     let mut c = s.n3x();
     c.args(["encrypt", "--age", &s.recipient, "x.txt"]);
-    expect_err(c, 1, "--input-type yaml|json");
+    expect_err(c, 1, "--input-type yaml|json|dotenv");
     let mut c = s.n3x();
     c.args(["decrypt", "missing.yaml"]);
     expect_err(c, 1, "cannot read missing.yaml: no such file or directory");

@@ -7,7 +7,7 @@ mod common;
 use common::{data, fails, ok, Sandbox};
 use std::process::Command;
 
-const FIXTURES: &[&str] = &["all-types.yaml", "multi-doc.yaml", "k8s-secret.yaml", "all-types.json"];
+const FIXTURES: &[&str] = &["all-types.yaml", "multi-doc.yaml", "k8s-secret.yaml", "all-types.json", "app.env"];
 
 /// (a) sops encrypts → n3x decrypts to exactly what `sops -d` prints, and
 /// (b) n3x encrypts → `sops -d` prints the same.
@@ -29,7 +29,7 @@ fn both_directions_byte_for_byte() {
     .unwrap();
     for fixture in FIXTURES {
         for rule in rules {
-            let ext = if fixture.ends_with(".json") { "json" } else { "yaml" };
+            let ext = fixture.rsplit('.').next().unwrap();
             let by_sops = s.path(&format!("by-sops.{ext}"));
             let enc = ok(
                 s.sops().unwrap().args(["-e", "--age", &s.recipient]).args(*rule).arg(data(fixture)).output().unwrap(),
