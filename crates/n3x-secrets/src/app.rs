@@ -44,11 +44,11 @@ pub fn read_file(path: &Path) -> Result<String, Error> {
 pub fn format_of(path: &Path, explicit: Option<&str>) -> Result<Format, Error> {
     if let Some(t) = explicit {
         return Format::parse(t)
-            .ok_or_else(|| Error::Usage(format!("unknown --input-type {t:?}; use yaml, json or dotenv")));
+            .ok_or_else(|| Error::Usage(format!("unknown --input-type {t:?}; use yaml, json, dotenv or binary")));
     }
     Format::from_path(&path.display().to_string()).ok_or_else(|| {
         Error::Failed(format!(
-            "{}: cannot tell the format from the file name; n3x-secrets handles YAML (.yaml, .yml), JSON (.json) and dotenv (.env): pass --input-type yaml|json|dotenv",
+            "{}: cannot tell the format from the file name; INI files are not supported; pass --input-type yaml|json|dotenv|binary",
             path.display()
         ))
     })
@@ -531,6 +531,7 @@ pub fn edit(path: &Path, editor: &dyn Editor, rng: &mut dyn Rng, clock: &dyn Clo
         Format::Yaml => ".yaml",
         Format::Json => ".json",
         Format::Dotenv => ".env",
+        Format::Binary => ".txt",
     };
     let dir = tempfile::Builder::new()
         .prefix("n3x-secrets-edit-")

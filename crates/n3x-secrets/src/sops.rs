@@ -63,10 +63,14 @@ pub enum Format {
     Json,
     /// dotenv (`.env`).
     Dotenv,
+    /// Any other file, kept whole as one string under `data` (sops' binary store,
+    /// written as JSON). Only UTF-8 text is supported.
+    Binary,
 }
 
 impl Format {
-    /// The format sops picks by file extension; `None` for others (dotenv, ini, binary).
+    /// The format sops picks by file extension: YAML, JSON, dotenv, else binary
+    /// (`None` only for `.ini`, which is not supported).
     pub fn from_path(path: &str) -> Option<Format> {
         let lower = path.to_ascii_lowercase();
         if lower.ends_with(".yaml") || lower.ends_with(".yml") {
@@ -75,8 +79,10 @@ impl Format {
             Some(Format::Json)
         } else if lower.ends_with(".env") {
             Some(Format::Dotenv)
-        } else {
+        } else if lower.ends_with(".ini") {
             None
+        } else {
+            Some(Format::Binary)
         }
     }
     /// From `--input-type` text.
@@ -85,6 +91,7 @@ impl Format {
             "yaml" | "yml" => Some(Format::Yaml),
             "json" => Some(Format::Json),
             "dotenv" | "env" => Some(Format::Dotenv),
+            "binary" => Some(Format::Binary),
             _ => None,
         }
     }
@@ -868,6 +875,7 @@ pub fn parse_plain(text: &str, format: Format) -> Result<Vec<Node>> {
         Format::Yaml => tree::parse_yaml(text).map_err(|e| SopsError::Parse(e.to_string()))?,
         Format::Json => vec![tree::parse_json(text).map_err(|e| SopsError::Parse(e.to_string()))?],
         Format::Dotenv => vec![crate::dotenv::parse(text).map_err(|e| SopsError::Parse(e.to_string()))?],
+        Format::Binary => vec![Node::Map(vec![MapItem::Pair("data".into(), Node::str(text))])],
     };
     Ok(docs)
 }
@@ -1018,7 +1026,10 @@ pub fn parse_encrypted(text: &str, format: Format) -> Result<SopsFile> {
         })?;
         return Ok(SopsFile { format, docs: vec![data], meta: parse_meta(&meta)? });
     }
-    let mut docs = parse_plain(text, format)?;
+    let mut docs = match format {
+        Format::Binary => vec![tree::parse_json(text).map_err(|e| SopsError::Parse(e.to_string()))?],
+        _ => parse_plain(text, format)?,
+    };
     let mut meta_node = None;
     for (i, d) in docs.iter_mut().enumerate() {
         let m = take_sops(d);
@@ -1085,6 +1096,18 @@ pub struct Emit {
 /// Writes an encrypted file: the documents with the metadata appended to each.
 pub fn render_encrypted(file: &SopsFile, opts: Emit) -> String {
     let m = meta_node(&file.meta);
+    if file.format == Format::Binary {
+        // sops writes no crypt rule for binary files: their one value is always encrypted.
+        let mut m = m;
+        if let Node::Map(items) = &mut m {
+            items.retain(|i| !matches!(i, MapItem::Pair(k, _) if k == file.meta.rule.field()));
+        }
+        let mut doc = file.docs.first().cloned().unwrap_or(Node::Map(Vec::new()));
+        if let Node::Map(items) = &mut doc {
+            items.push(MapItem::Pair("sops".into(), m));
+        }
+        return tree::emit_json(&doc, opts.json_indent);
+    }
     if file.format == Format::Dotenv {
         let mut doc = file.docs.first().cloned().unwrap_or(Node::Map(Vec::new()));
         if let Node::Map(items) = &mut doc {
@@ -1116,6 +1139,9 @@ pub fn render_plain(docs: &[Node], format: Format, opts: Emit) -> String {
         // Values are always scalars here: the parser only makes strings, and `set`
         // refuses nested values for dotenv files.
         Format::Dotenv => docs.first().and_then(|d| crate::dotenv::emit(d).ok()).unwrap_or_default(),
+        Format::Binary => {
+            docs.first().and_then(|d| d.get("data")).and_then(Node::as_str).unwrap_or_default().to_string()
+        }
     }
 }
 
@@ -1163,14 +1189,16 @@ pub fn encrypt(
     }
     let key = DataKey::generate(rng)?;
     let (age, key_groups, shamir_threshold) = wrap_groups(&key, &groups, opts.shamir_threshold, rng)?;
+    // A binary file's single value is always encrypted (sops ignores crypt rules there).
+    let rule = if format == Format::Binary { CryptRule::default() } else { opts.rule.clone() };
     let meta = Metadata {
         age,
         key_groups,
         shamir_threshold,
         lastmodified: String::new(),
         mac: String::new(),
-        rule: opts.rule.clone(),
-        mac_only_encrypted: opts.mac_only_encrypted,
+        rule,
+        mac_only_encrypted: opts.mac_only_encrypted && format != Format::Binary,
         version: SOPS_VERSION.into(),
     };
     seal(docs, format, meta, &key, rng, clock, None)
@@ -1580,16 +1608,18 @@ pub fn render_extract(node: &Node, format: Format, opts: Emit) -> String {
                 t.pop();
                 t
             }
-            Format::Dotenv => crate::dotenv::emit(&Node::Map(vec![MapItem::Pair("v".into(), node.clone())]))
-                .unwrap_or_default()
-                .trim_start_matches("v=")
-                .trim_end()
-                .to_string(),
+            Format::Dotenv | Format::Binary => {
+                crate::dotenv::emit(&Node::Map(vec![MapItem::Pair("v".into(), node.clone())]))
+                    .unwrap_or_default()
+                    .trim_start_matches("v=")
+                    .trim_end()
+                    .to_string()
+            }
         },
         Node::Map(_) => render_plain(std::slice::from_ref(node), format, opts),
         Node::Seq(_) => match format {
             Format::Json => tree::emit_json(node, opts.json_indent).trim_end().to_string(),
-            Format::Yaml | Format::Dotenv => tree::emit_yaml(std::slice::from_ref(node)),
+            Format::Yaml | Format::Dotenv | Format::Binary => tree::emit_yaml(std::slice::from_ref(node)),
         },
         Node::Comment(c) => c.clone(),
     }

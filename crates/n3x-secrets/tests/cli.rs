@@ -248,10 +248,13 @@ fn bad_input_is_refused_precisely() {
     let mut c = s.n3x();
     c.args(["encrypt", "--age", &s.recipient, "empty.yaml"]);
     expect_err(c, 1, "empty");
-    s.write("x.txt", "a: 1\n");
+    s.write("x.ini", "[a]\nb = 1\n");
     let mut c = s.n3x();
-    c.args(["encrypt", "--age", &s.recipient, "x.txt"]);
-    expect_err(c, 1, "--input-type yaml|json|dotenv");
+    c.args(["encrypt", "--age", &s.recipient, "x.ini"]);
+    expect_err(c, 1, "INI files are not supported");
+    let mut c = s.n3x();
+    c.args(["encrypt", "--age", &s.recipient, "--input-type", "toml", "plain.yaml"]);
+    expect_err(c, 2, "unknown --input-type \"toml\"");
     let mut c = s.n3x();
     c.args(["decrypt", "missing.yaml"]);
     expect_err(c, 1, "cannot read missing.yaml: no such file or directory");

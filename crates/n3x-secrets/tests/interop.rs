@@ -7,7 +7,8 @@ mod common;
 use common::{data, fails, ok, Sandbox};
 use std::process::Command;
 
-const FIXTURES: &[&str] = &["all-types.yaml", "multi-doc.yaml", "k8s-secret.yaml", "all-types.json", "app.env"];
+const FIXTURES: &[&str] =
+    &["all-types.yaml", "multi-doc.yaml", "k8s-secret.yaml", "all-types.json", "app.env", "notes.txt"];
 
 /// (a) sops encrypts → n3x decrypts to exactly what `sops -d` prints, and
 /// (b) n3x encrypts → `sops -d` prints the same.
