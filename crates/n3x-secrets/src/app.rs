@@ -524,10 +524,25 @@ pub fn rotate(
 
 /// `edit`: plaintext only in a private 0600 temp file, wiped and removed afterwards.
 pub fn edit(path: &Path, editor: &dyn Editor, rng: &mut dyn Rng, clock: &dyn Clock) -> Result<(), Error> {
-    let file = open_encrypted(path, None)?;
-    let d = decrypt_file(path, &file, false)?;
-    let plain = Zeroizing::new(sops::render_plain(&d.docs, file.format, Emit::default()));
-    let ext = match file.format {
+    // A file that does not exist yet is created (as sops does): recipients from .sops.yaml.
+    let new_file = !path.exists();
+    let mut new_opts = None;
+    let (file, d, format) = if new_file {
+        let format = format_of(path, None)?;
+        // Recipients are settled before the editor opens, so no edit is lost.
+        new_opts = Some(resolve_keys(path, &[], None, None, false)?.0);
+        (None, None, format)
+    } else {
+        let file = open_encrypted(path, None)?;
+        let d = decrypt_file(path, &file, false)?;
+        let format = file.format;
+        (Some(file), Some(d), format)
+    };
+    let plain = Zeroizing::new(match &d {
+        Some(d) => sops::render_plain(&d.docs, format, Emit::default()),
+        None => String::new(),
+    });
+    let ext = match format {
         Format::Yaml => ".yaml",
         Format::Json => ".json",
         Format::Dotenv => ".env",
@@ -550,14 +565,20 @@ pub fn edit(path: &Path, editor: &dyn Editor, rng: &mut dyn Rng, clock: &dyn Clo
             std::fs::read_to_string(&tmp).map_err(|source| Error::Read { path: tmp.display().to_string(), source })?,
         );
         if edited.as_str() == plain.as_str() {
-            eprintln!("{}: unchanged", path.display());
+            eprintln!("{}: unchanged{}", path.display(), if new_file { "; nothing written" } else { "" });
             return Ok(());
         }
-        let docs = sops::parse_plain(&edited, file.format).map_err(|e| {
+        let docs = sops::parse_plain(&edited, format).map_err(|e| {
             Error::Failed(format!("the edited text is not valid: {e}; {} is unchanged", path.display()))
         })?;
-        let new = sops::reseal(&file, docs, &d, rng, clock).map_err(sops_err(&path.display().to_string()))?;
-        emit(&Output::InPlace(path.to_path_buf()), &sops::render_encrypted(&new, Emit::default()))
+        let new = match (&file, &d, &new_opts) {
+            (Some(file), Some(d), _) => sops::reseal(file, docs, d, rng, clock),
+            (_, _, Some(opts)) => sops::encrypt(docs, format, opts, rng, clock),
+            _ => return Err(fail("internal: nothing to encrypt with")),
+        }
+        .map_err(sops_err(&path.display().to_string()))?;
+        let out = if new_file { Output::File(path.to_path_buf()) } else { Output::InPlace(path.to_path_buf()) };
+        emit(&out, &sops::render_encrypted(&new, Emit::default()))
     })();
     // Overwrite the plaintext before removing it.
     if let Ok(meta) = std::fs::metadata(&tmp) {

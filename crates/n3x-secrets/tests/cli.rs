@@ -459,4 +459,13 @@ fn edit_keeps_plaintext_private() {
     let mut c = s.n3x();
     c.env("EDITOR", "false").arg("edit").arg(&f);
     expect_err(c, 1, "the file is unchanged");
+    // A new file: without recipients the editor never opens; with .sops.yaml it is created.
+    std::fs::remove_file(&log).unwrap();
+    let mut c = s.n3x();
+    c.env("EDITOR", &script).arg("edit").arg(s.path("new.yaml"));
+    expect_err(c, 1, "no recipients");
+    assert!(!log.exists(), "the editor did not run");
+    s.write(".sops.yaml", &format!("creation_rules:\n    - age: {}\n", s.recipient));
+    ok(s.n3x().env("EDITOR", &script).arg("edit").arg(s.path("new.yaml")).output().unwrap(), "edit new");
+    assert_eq!(ok(s.n3x().arg("decrypt").arg(s.path("new.yaml")).output().unwrap(), "dec new"), "b: 2\n");
 }
