@@ -136,9 +136,7 @@ pub fn resolve_plain(s: &str) -> Result<Scalar, String> {
                         return Ok(Scalar::Int(i));
                     }
                     if v >= 0 && v <= i128::from(u64::MAX) {
-                        return Err(format!(
-                            "the integer {s} is too large (sops rejects values above int64: unknown type uint64)"
-                        ));
+                        return Err("the integer is too large (sops rejects values above int64: unknown type uint64); quote it to keep it a string".into());
                     }
                 }
                 if yaml_style_float(&plain) {
@@ -167,14 +165,14 @@ fn resolve_tagged(s: &str, suffix: &str) -> Result<Scalar, String> {
             let clean: String = s.chars().filter(|c| !c.is_whitespace()).collect();
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(clean)
-                .map_err(|_| format!("cannot read {s:?} as !!binary (base64)"))?;
+                .map_err(|_| "the !!binary value is not valid base64".to_string())?;
             String::from_utf8(bytes)
                 .map(Scalar::Str)
                 .map_err(|_| "a !!binary value that is not UTF-8 text is not supported".into())
         }
         "null" => Ok(Scalar::Null),
         "bool" | "int" | "float" | "timestamp" => match resolve_plain(s)? {
-            Scalar::Str(_) => Err(format!("cannot read {s:?} as !!{suffix}")),
+            Scalar::Str(_) => Err(format!("the value is not a valid !!{suffix}")),
             v => Ok(v),
         },
         _ => resolve_plain(s),

@@ -244,6 +244,9 @@ fn bad_input_is_refused_precisely() {
     let mut c = s.n3x();
     c.args(["encrypt", "--age", &s.recipient, "big.yaml"]);
     expect_err(c, 1, "too large");
+    // Nothing of a plaintext value reaches stderr, even when it is the problem.
+    let o = s.n3x().args(["encrypt", "--age", &s.recipient, "big.yaml"]).output().unwrap();
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("18446744073709551615"));
     s.write("empty.yaml", "");
     let mut c = s.n3x();
     c.args(["encrypt", "--age", &s.recipient, "empty.yaml"]);
