@@ -130,7 +130,12 @@ fn main() {
         });
         let f = sops::encrypt(docs.clone(), Format::Yaml, &opts, &mut OsRng, &SystemClock).unwrap();
         let encrypted = sops::render_encrypted(&f, Emit::default());
-        let id = n3x_secrets::identity::parse_identities(&std::fs::read_to_string(&key).unwrap(), "key").unwrap();
+        let id: Vec<Box<dyn age::Identity>> =
+            n3x_secrets::identity::parse_identities(&std::fs::read_to_string(&key).unwrap(), "key")
+                .unwrap()
+                .into_iter()
+                .map(|i| Box::new(i) as Box<dyn age::Identity>)
+                .collect();
         let lib_d = time(runs, || {
             let f = sops::parse_encrypted(&encrypted, Format::Yaml).unwrap();
             let d = sops::decrypt(&f, &id, &[], false).unwrap();

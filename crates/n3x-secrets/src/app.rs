@@ -154,11 +154,7 @@ pub fn resolve_keys(
         )));
     }
     for r in recipients.iter().chain(groups.iter().flatten()) {
-        r.parse::<age::x25519::Recipient>().map_err(|_| {
-            Error::Failed(format!(
-                "invalid age recipient {r:?}: expected age1… (from `n3x-secrets pubkey` or `ssh-to-age`)"
-            ))
-        })?;
+        sops::parse_recipient(r).map_err(Error::Failed)?;
     }
     Ok((
         sops::EncryptOptions {
@@ -499,8 +495,7 @@ pub fn rotate(
     let mut groups = sops::recipient_groups(&file.meta);
     for r in split(add) {
         if !groups.iter().flatten().any(|x| x == &r) {
-            r.parse::<age::x25519::Recipient>()
-                .map_err(|_| Error::Failed(format!("--add-age {r:?}: expected an age recipient age1…")))?;
+            sops::parse_recipient(&r).map_err(|e| Error::Failed(format!("--add-age: {e}")))?;
             if let Some(g) = groups.first_mut() {
                 g.push(r);
             }

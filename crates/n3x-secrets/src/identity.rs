@@ -193,7 +193,7 @@ impl Sources {
 #[derive(Default)]
 pub struct Found {
     /// The identities.
-    pub identities: Vec<age::x25519::Identity>,
+    pub identities: Vec<Box<dyn age::Identity>>,
     /// Each source tried, for the "no identity fits" message.
     pub tried: Vec<String>,
     /// Sources that exist but failed to load.
@@ -215,7 +215,7 @@ pub fn load(src: &Sources, read: &ReadFn, ssh_pass: Option<&str>) -> Found {
     if let Some(k) = &src.key {
         f.tried.push("SOPS_AGE_KEY".into());
         match parse_identities(k, "SOPS_AGE_KEY") {
-            Ok(ids) => f.identities.extend(ids),
+            Ok(ids) => f.identities.extend(ids.into_iter().map(|i| Box::new(i) as Box<dyn age::Identity>)),
             Err(e) => f.problems.push(e),
         }
     }
@@ -224,7 +224,7 @@ pub fn load(src: &Sources, read: &ReadFn, ssh_pass: Option<&str>) -> Found {
         f.tried.push(format!("{} ({label})", p.display()));
         match read(p) {
             Ok(Some(text)) => match parse_identities(&text, &p.display().to_string()) {
-                Ok(ids) => f.identities.extend(ids),
+                Ok(ids) => f.identities.extend(ids.into_iter().map(|i| Box::new(i) as Box<dyn age::Identity>)),
                 Err(e) => f.problems.push(e),
             },
             Ok(None) => {
@@ -238,8 +238,15 @@ pub fn load(src: &Sources, read: &ReadFn, ssh_pass: Option<&str>) -> Found {
     if let Some(p) = &src.ssh_key_file {
         if let Ok(Some(text)) = read(p) {
             f.tried.push(format!("{} (SSH key)", p.display()));
+            // As sops does, the key opens ssh-ed25519 stanzas (agessh) ...
+            if let Ok(age::ssh::Identity::Unencrypted(k)) =
+                age::ssh::Identity::from_buffer(text.as_bytes(), Some(p.display().to_string()))
+            {
+                f.identities.push(Box::new(age::ssh::Identity::Unencrypted(k)));
+            }
+            // ... and, as sops-nix does, X25519 stanzas for its ssh-to-age recipient.
             match ssh_private_to_identity(&text, ssh_pass) {
-                Ok(id) => f.identities.push(id),
+                Ok(id) => f.identities.push(Box::new(id)),
                 Err(e) => f.problems.push(format!("{}: {e}", p.display())),
             }
         }

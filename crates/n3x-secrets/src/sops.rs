@@ -631,14 +631,25 @@ pub fn wrap_key(key: &DataKey, recipient: &str) -> Result<String> {
     wrap_bytes(key.bytes(), recipient)
 }
 
+/// Identities that may open data key copies (X25519 and SSH keys).
+pub type Identities = [Box<dyn age::Identity>];
+
+/// Parses a recipient as sops accepts it: `age1…` (X25519) or an `ssh-ed25519 …` /
+/// `ssh-rsa …` public key line.
+pub fn parse_recipient(r: &str) -> std::result::Result<Box<dyn age::Recipient>, String> {
+    let bad = || {
+        format!("invalid age recipient {r:?}: expected age1… (from `n3x-secrets pubkey` or `ssh-to-age`) or an ssh-ed25519 public key")
+    };
+    if r.starts_with("ssh-") {
+        return r.parse::<age::ssh::Recipient>().map(|x| Box::new(x) as Box<dyn age::Recipient>).map_err(|_| bad());
+    }
+    r.parse::<age::x25519::Recipient>().map(|x| Box::new(x) as Box<dyn age::Recipient>).map_err(|_| bad())
+}
+
 /// Encrypts bytes (a key or a Shamir share) to one age recipient, armored.
 fn wrap_bytes(bytes: &[u8], recipient: &str) -> Result<String> {
-    let r: age::x25519::Recipient = recipient.parse().map_err(|e| {
-        SopsError::Other(format!(
-            "invalid age recipient {recipient:?}: {e}; expected age1… (from `n3x-secrets pubkey` or `ssh-to-age`)"
-        ))
-    })?;
-    let enc = age::Encryptor::with_recipients(std::iter::once(&r as &dyn age::Recipient))
+    let r = parse_recipient(recipient).map_err(SopsError::Other)?;
+    let enc = age::Encryptor::with_recipients(std::iter::once(r.as_ref()))
         .map_err(|e| SopsError::Other(format!("age: {e}")))?;
     let mut out = Vec::new();
     let armor = age::armor::ArmoredWriter::wrap_output(&mut out, age::armor::Format::AsciiArmor)
@@ -776,11 +787,7 @@ pub fn recipient_groups(meta: &Metadata) -> Vec<Vec<String>> {
     }
 }
 
-fn unwrap_entry(
-    entry: &AgeEntry,
-    identities: &[age::x25519::Identity],
-    reasons: &mut Vec<String>,
-) -> Option<Zeroizing<Vec<u8>>> {
+fn unwrap_entry(entry: &AgeEntry, identities: &Identities, reasons: &mut Vec<String>) -> Option<Zeroizing<Vec<u8>>> {
     let reader = age::armor::ArmoredReader::new(entry.enc.as_bytes());
     let dec = match age::Decryptor::new(reader) {
         Ok(d) => d,
@@ -789,7 +796,7 @@ fn unwrap_entry(
             return None;
         }
     };
-    match dec.decrypt(identities.iter().map(|i| i as &dyn age::Identity)) {
+    match dec.decrypt(identities.iter().map(|i| i.as_ref())) {
         Ok(mut r) => {
             let mut buf = Zeroizing::new(Vec::new());
             if r.read_to_end(&mut buf).is_err() {
@@ -810,7 +817,7 @@ fn unwrap_entry(
 }
 
 /// Recovers the data key with any of `identities` (tried against each entry in file order).
-pub fn unwrap_key(meta: &Metadata, identities: &[age::x25519::Identity], tried: &[String]) -> Result<DataKey> {
+pub fn unwrap_key(meta: &Metadata, identities: &Identities, tried: &[String]) -> Result<DataKey> {
     let mut reasons = Vec::new();
     if !meta.key_groups.is_empty() {
         let groups = &meta.key_groups;
@@ -1254,12 +1261,7 @@ pub struct Decrypted {
 }
 
 /// Decrypts every value and verifies the MAC (unless `ignore_mac`).
-pub fn decrypt(
-    file: &SopsFile,
-    identities: &[age::x25519::Identity],
-    tried: &[String],
-    ignore_mac: bool,
-) -> Result<Decrypted> {
+pub fn decrypt(file: &SopsFile, identities: &Identities, tried: &[String], ignore_mac: bool) -> Result<Decrypted> {
     let key = unwrap_key(&file.meta, identities, tried)?;
     decrypt_with_key(file, key, ignore_mac)
 }
@@ -1634,6 +1636,10 @@ mod tests {
         crate::identity::identity_from_bytes(&[9u8; 32]).unwrap()
     }
 
+    fn ids() -> Vec<Box<dyn age::Identity>> {
+        vec![Box::new(identity())]
+    }
+
     fn enc(src: &str, opts: EncryptOptions) -> SopsFile {
         let docs = parse_plain(src, Format::Yaml).unwrap();
         encrypt(docs, Format::Yaml, &opts, &mut TestRng::new(1), &FixedClock(1_700_000_000)).unwrap()
@@ -1654,7 +1660,7 @@ mod tests {
         assert!(text.contains("    - ENC[") && text.contains("type:comment]"));
         assert!(text.contains("lastmodified: \"2023-11-14T22:13:20Z\""));
         let back = parse_encrypted(&text, Format::Yaml).unwrap();
-        let d = decrypt(&back, &[identity()], &[], false).unwrap();
+        let d = decrypt(&back, &ids(), &[], false).unwrap();
         let want = src
             .replace("n: null", "\"n\": null")
             .replace("2024-01-02", "2024-01-02T00:00:00Z")
@@ -1670,20 +1676,26 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         let (a, b) = (lines[0].replacen("a: ", "", 1), lines[1].replacen("b: ", "", 1));
         let swapped = text.replacen(lines[0], &format!("a: {b}"), 1).replacen(lines[1], &format!("b: {a}"), 1);
-        let e = decrypt(&parse_encrypted(&swapped, Format::Yaml).unwrap(), &[identity()], &[], false).unwrap_err();
+        let e = decrypt(&parse_encrypted(&swapped, Format::Yaml).unwrap(), &ids(), &[], false).unwrap_err();
         assert!(matches!(e, SopsError::Value(_)), "{e}");
         // Remove a key: the MAC catches it.
         let removed = text.replacen(&format!("{}\n", lines[1]), "", 1);
-        let e = decrypt(&parse_encrypted(&removed, Format::Yaml).unwrap(), &[identity()], &[], false).unwrap_err();
+        let e = decrypt(&parse_encrypted(&removed, Format::Yaml).unwrap(), &ids(), &[], false).unwrap_err();
         assert!(matches!(e, SopsError::Mac(_)), "{e}");
-        assert!(decrypt(&parse_encrypted(&removed, Format::Yaml).unwrap(), &[identity()], &[], true).is_ok());
+        assert!(decrypt(&parse_encrypted(&removed, Format::Yaml).unwrap(), &ids(), &[], true).is_ok());
         // Changed lastmodified.
         let moved = text.replace("2023-11-14T22:13:20Z", "2023-11-14T22:13:21Z");
-        let e = decrypt(&parse_encrypted(&moved, Format::Yaml).unwrap(), &[identity()], &[], false).unwrap_err();
+        let e = decrypt(&parse_encrypted(&moved, Format::Yaml).unwrap(), &ids(), &[], false).unwrap_err();
         assert!(e.to_string().contains("MAC"), "{e}");
         // Wrong identity.
         let other = crate::identity::identity_from_bytes(&[7u8; 32]).unwrap();
-        let e = decrypt(&parse_encrypted(&text, Format::Yaml).unwrap(), &[other], &["x".into()], false).unwrap_err();
+        let e = decrypt(
+            &parse_encrypted(&text, Format::Yaml).unwrap(),
+            &[Box::new(other) as Box<dyn age::Identity>],
+            &["x".into()],
+            false,
+        )
+        .unwrap_err();
         assert!(matches!(e, SopsError::NoKey(_)));
     }
 

@@ -332,6 +332,20 @@ fn ssh_to_age_with_real_keys() {
         "decrypt with ssh key",
     );
     assert_eq!(o, "k: v\n");
+    // ssh-ed25519 recipients (age's SSH stanza), as sops writes them for `age: ssh-ed25519 …`.
+    if let Some(mut sops) = s.sops() {
+        let by_sops =
+            s.write("z.yaml", &ok(sops.args(["-e", "--age", &body]).arg(&f).output().unwrap(), "sops -e ssh"));
+        assert!(std::fs::read_to_string(&by_sops).unwrap().contains("recipient: ssh-ed25519 "));
+        let o =
+            s.n3x_no_key().env("SOPS_AGE_SSH_PRIVATE_KEY_FILE", &key).arg("decrypt").arg(&by_sops).output().unwrap();
+        assert_eq!(ok(o, "n3x decrypt of an ssh-ed25519 stanza"), "k: v\n");
+        let by_n3x =
+            s.write("z2.yaml", &ok(s.n3x().args(["encrypt", "--age", &body]).arg(&f).output().unwrap(), "n3x -e ssh"));
+        let mut sops = s.sops().unwrap();
+        sops.env_remove("SOPS_AGE_KEY_FILE").env("SOPS_AGE_SSH_PRIVATE_KEY_FILE", &key);
+        assert_eq!(ok(sops.arg("-d").arg(&by_n3x).output().unwrap(), "sops -d ssh"), "k: v\n");
+    }
     // Passphrase-protected key.
     let pk = s.path("id_pass");
     ok(
