@@ -139,7 +139,7 @@ enum Cmd {
         #[arg(long)]
         deny_warnings: bool,
     },
-    /// Encrypt a YAML or JSON file in sops format.
+    /// Encrypt a YAML, JSON, dotenv (.env) or other (binary) file in sops format.
     ///
     /// Example: n3x-secrets encrypt --age age1… -i secrets/cluster.yaml
     Encrypt {
