@@ -258,6 +258,14 @@ impl std::fmt::Debug for IvCache {
     }
 }
 
+impl Drop for Decrypted {
+    fn drop(&mut self) {
+        for d in self.docs.iter_mut() {
+            tree::wipe(d);
+        }
+    }
+}
+
 impl Drop for IvCache {
     fn drop(&mut self) {
         for ((mut plain, _), _) in self.0.drain() {
@@ -457,7 +465,8 @@ impl Walk<'_> {
                             if self.matcher.encrypts(path) {
                                 let a = aad(path);
                                 let iv = self.new_iv(c.as_bytes(), &a)?;
-                                *c = encrypt_bytes(self.key, &iv, c.as_bytes(), &a, "comment")?;
+                                let enc = encrypt_bytes(self.key, &iv, c.as_bytes(), &a, "comment")?;
+                                std::mem::replace(c, enc).zeroize();
                             }
                         }
                         MapItem::Pair(k, v) => {
@@ -491,7 +500,9 @@ impl Walk<'_> {
                 if enc && !bytes.is_empty() {
                     let a = aad(path);
                     let iv = self.new_iv(&bytes, &a)?;
-                    *s = Scalar::Str(encrypt_bytes(self.key, &iv, &bytes, &a, typ)?);
+                    let enc = Scalar::Str(encrypt_bytes(self.key, &iv, &bytes, &a, typ)?);
+                    let mut old = std::mem::replace(s, enc);
+                    tree::wipe_scalar(&mut old);
                 }
             }
             Node::Comment(_) => {}

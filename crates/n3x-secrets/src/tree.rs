@@ -79,6 +79,35 @@ impl Node {
     }
 }
 
+/// Overwrites every string in a tree (plaintext about to be dropped).
+pub fn wipe(node: &mut Node) {
+    use zeroize::Zeroize;
+    match node {
+        Node::Map(items) => {
+            for i in items.iter_mut() {
+                match i {
+                    MapItem::Pair(k, v) => {
+                        k.zeroize();
+                        wipe(v);
+                    }
+                    MapItem::Comment(c) => c.zeroize(),
+                }
+            }
+        }
+        Node::Seq(items) => items.iter_mut().for_each(wipe),
+        Node::Scalar(s) => wipe_scalar(s),
+        Node::Comment(c) => c.zeroize(),
+    }
+}
+
+/// Overwrites a leaf's text.
+pub fn wipe_scalar(s: &mut Scalar) {
+    use zeroize::Zeroize;
+    if let Scalar::Str(t) = s {
+        t.zeroize();
+    }
+}
+
 /// A parse error with a 1-based position when known.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError {
