@@ -279,6 +279,13 @@ fn indent_of(line: &str) -> usize {
     line.chars().take_while(|c| *c == ' ').count()
 }
 
+/// What a closing collection is, for deciding which following comments it keeps.
+#[derive(Debug, Clone, Copy)]
+enum Foot {
+    Seq { last_is_map: bool },
+    Map { line_indent: usize, key_col: usize },
+}
+
 struct Builder {
     events: Vec<(Event, usize, usize)>,
     /// Indentation (spaces) of each source line, 0-based by line.
@@ -313,19 +320,32 @@ impl Builder {
     }
 
     /// At the end of a nested collection, the comments before the next content that
-    /// go-yaml makes its foot comments stay inside: for a list, those indented deeper
-    /// than the next line; for a map, those also at least as deep as its own keys.
-    fn take_foot(&mut self, own_indent: Option<usize>) -> Vec<String> {
+    /// go-yaml makes its foot comments stay inside (found by comparing with sops):
+    /// those indented deeper than the next line, and for a map at least as deep as
+    /// its first line (mid-document, so a list item's map reaches back to its dash)
+    /// or its keys (at the end of the document). At the end of the document a list
+    /// whose last item is a map leaves them to the top level.
+    fn take_foot(&mut self, own: Foot) -> Vec<String> {
         let next =
             self.events[self.pos..].iter().find(|(e, _, _)| !matches!(e, Event::MappingEnd | Event::SequenceEnd));
-        let line = match next {
-            Some((Event::DocumentEnd | Event::StreamEnd | Event::DocumentStart, _, _)) | None => return Vec::new(),
-            Some((_, l, _)) => *l,
+        let (line, col, at_end) = match next {
+            Some((Event::DocumentEnd | Event::StreamEnd | Event::DocumentStart, _, _)) | None => {
+                let end = self.events[self.pos..]
+                    .iter()
+                    .find(|(e, _, _)| matches!(e, Event::DocumentStart | Event::StreamEnd))
+                    .map(|(e, l, _)| if matches!(e, Event::StreamEnd) { usize::MAX } else { *l })
+                    .unwrap_or(usize::MAX);
+                (end, 1, true)
+            }
+            Some((_, l, _)) => (*l, self.line_indent.get(l.saturating_sub(1)).copied().unwrap_or(0) + 1, false),
         };
-        let col = self.line_indent.get(line.saturating_sub(1)).copied().unwrap_or(0) + 1;
         let mut out = Vec::new();
         while let Some(c) = self.comments.get(self.next_comment) {
-            if c.line < line && !c.trailing && c.col > col && own_indent.is_none_or(|o| c.col >= o) {
+            let fits = match own {
+                Foot::Seq { last_is_map } => !(at_end && last_is_map),
+                Foot::Map { line_indent, key_col } => c.col >= if at_end { key_col } else { line_indent },
+            };
+            if c.line < line && !c.trailing && c.col > col && fits {
                 out.push(c.text.clone());
                 self.next_comment += 1;
             } else {
@@ -370,7 +390,8 @@ impl Builder {
                     };
                     if matches!(next, Event::SequenceEnd) {
                         if depth > 0 {
-                            items.extend(self.take_foot(None).into_iter().map(Node::Comment));
+                            let last_is_map = matches!(items.iter().rev().find(|n| !matches!(n, Node::Comment(_))), Some(Node::Map(m)) if !m.is_empty());
+                            items.extend(self.take_foot(Foot::Seq { last_is_map }).into_iter().map(Node::Comment));
                         }
                         self.pos += 1;
                         break;
@@ -389,19 +410,26 @@ impl Builder {
             Event::MappingStart(anchor, _) => {
                 let mut items: Vec<MapItem> = Vec::new();
                 let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
-                let mut own_indent = None;
+                let mut own: Option<Foot> = None;
                 loop {
                     let Some((next, nl, nc)) = self.peek().cloned() else {
                         return Err(perr(line, col, "unterminated mapping"));
                     };
                     if matches!(next, Event::MappingEnd) {
                         if depth > 0 {
-                            items.extend(self.take_foot(own_indent).into_iter().map(MapItem::Comment));
+                            if let Some(own) = own {
+                                items.extend(self.take_foot(own).into_iter().map(MapItem::Comment));
+                            }
                         }
                         self.pos += 1;
                         break;
                     }
-                    own_indent.get_or_insert(nc);
+                    // The map's own column is where its first line starts: for a list
+                    // item that is the dash, so comments at the dash stay in the item.
+                    own.get_or_insert(Foot::Map {
+                        line_indent: self.line_indent.get(nl.saturating_sub(1)).copied().unwrap_or(0) + 1,
+                        key_col: nc,
+                    });
                     // A flow collection value on the key's line takes that line's
                     // trailing comment as its first entry (as sops does).
                     let flow_value = matches!(

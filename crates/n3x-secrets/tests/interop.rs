@@ -505,6 +505,13 @@ fn corner_cases_match_sops() {
         "a:\n  - b\n  - c\n  # after c at item level\n  # two\nd: 1\n",
         "a:\n  b: 1\n  # after b\n# top\nc: 1\n",
         "a:\n  - |\n    lit # x\n  - y\n",
+        "a:\n  b: 1\n  # end\n",
+        "a:\n  b:\n    c: 1\n    # end4\n  # end2\n",
+        "a:\n  - x: 1\n    # at key col\n",
+        "a:\n  - x: 1\n  # at dash col\n",
+        "a:\n  - 1\n  # at dash col\n",
+        "a:\n  - x: 1\n  # at dash col\nb: 2\n",
+        "p:\n  l:\n    - a: 1\n      b: 2\n    # lc\n  k: x\n",
         // Refused by both:
         "- a\n",
         "a: - x\n",
