@@ -345,7 +345,10 @@ impl Builder {
                 Foot::Seq { last_is_map } => !(at_end && last_is_map),
                 Foot::Map { line_indent, key_col } => c.col >= if at_end { key_col } else { line_indent },
             };
-            if c.line < line && !c.trailing && c.col > col && fits {
+            // A comment indented less than the content that follows (a list going on
+            // with its next dash) ends the map before it, as sops places it.
+            let dedented = !at_end && c.col < col && matches!(own, Foot::Map { .. });
+            if c.line < line && !c.trailing && ((c.col > col && fits) || dedented) {
                 out.push(c.text.clone());
                 self.next_comment += 1;
             } else {
