@@ -5,82 +5,31 @@
 
 mod common;
 
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use common::{fails, ok, Sandbox};
-
-struct Sshd {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Sshd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn start_sshd(s: &Sandbox) -> Option<(Sshd, String)> {
-    let sshd = n3x_testkit::require(n3x_testkit::SSHD)?;
-    let keygen = n3x_testkit::require(n3x_testkit::SSH_KEYGEN)?;
-    let key = s.path("sshd/ssh_host_ed25519_key");
-    std::fs::create_dir_all(key.parent().unwrap()).unwrap();
-    ok(Command::new(keygen).args(["-q", "-t", "ed25519", "-N", "", "-f"]).arg(&key).output().unwrap(), "ssh-keygen");
-    // sshd refuses to start without its privilege separation folder.
-    let _ = std::fs::create_dir_all("/run/sshd");
-    for _ in 0..5 {
-        let port = free_port();
-        let cfg = s.write(
-            "sshd/sshd_config",
-            &format!(
-                "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nPidFile {}\nUsePAM no\nStrictModes no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nAuthorizedKeysFile none\nLogLevel ERROR\n",
-                key.display(),
-                s.path("sshd/sshd.pid").display()
-            ),
-        );
-        let child = Command::new(&sshd)
-            .arg("-D")
-            .arg("-e")
-            .arg("-f")
-            .arg(&cfg)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut d = Sshd { child, port };
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some((d, std::fs::read_to_string(key.with_extension("pub")).unwrap()));
-            }
-            if let Ok(Some(_)) = d.child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        drop(d);
-    }
-    panic!("sshd did not start on 127.0.0.1");
-}
-
 #[test]
 fn host_key_from_real_sshd() {
     let s = Sandbox::new();
-    let Some((sshd, public)) = start_sshd(&s) else { return };
+    // A real sshd on 127.0.0.1 with its own config and host key (n3x_testkit::Sshd).
+    let Some(sshd) = n3x_testkit::Sshd::start() else { return };
+    let public = sshd.host_key.clone();
     let target = format!("127.0.0.1:{}", sshd.port);
     let out = ok(s.n3x().args(["host-key", &target]).output().unwrap(), "host-key");
     let mut lines = out.lines();
     let line = lines.next().unwrap();
     let blob = public.split_whitespace().nth(1).unwrap();
     assert_eq!(line, format!("ssh-ed25519 {blob}"));
-    let r = ok(s.n3x().arg("ssh-to-age").arg(s.path("sshd/ssh_host_ed25519_key.pub")).output().unwrap(), "ssh-to-age");
+    let r = ok(
+        s.n3x().arg("ssh-to-age").arg(sshd.dir.path().join("ssh_host_ed25519_key.pub")).output().unwrap(),
+        "ssh-to-age",
+    );
     assert_eq!(lines.next().unwrap(), r.trim());
 
     // known_hosts: a match passes, a different key is a loud failure.
