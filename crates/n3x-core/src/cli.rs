@@ -64,6 +64,24 @@ pub fn report_warnings(tool: &str, warnings: &Diagnostics, deny: bool) -> Result
     Ok(())
 }
 
+/// Writes the shell completion script of a command line to standard output
+/// (every tool's `completions SHELL`).
+pub fn write_completions(mut cmd: clap::Command, shell: clap_complete::Shell) -> Result<(), Error> {
+    let name = cmd.get_name().to_string();
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut cmd, name, &mut buf);
+    crate::io::write_stdout(&buf)
+}
+
+/// Writes the roff man page of a command line to standard output (every tool's `man`).
+pub fn write_man(cmd: clap::Command) -> Result<(), Error> {
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(cmd)
+        .render(&mut buf)
+        .map_err(|e| Error::Failed(format!("cannot render the man page: {}", describe_io(&e))))?;
+    crate::io::write_stdout(&buf)
+}
+
 /// Runs a command body and maps its result to an exit code, printing errors to stderr.
 pub fn run(tool: &str, body: impl FnOnce() -> Result<(), Error>) -> ExitCode {
     match body() {

@@ -1,6 +1,5 @@
 //! `n3x-disko`: arguments, reading, writing and exit codes. Everything else is in the library.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -182,18 +181,7 @@ fn main() -> ExitCode {
             };
             write_stdout(schema(kind)?.as_bytes())
         }
-        Command::Completions { shell } => {
-            let mut buf = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "n3x-disko", &mut buf);
-            write_stdout(&buf)
-        }
-        Command::Man => {
-            let mut buf = Vec::new();
-            clap_mangen::Man::new(Cli::command())
-                .render(&mut buf)
-                .map_err(|e| Error::Failed(format!("cannot render the man page: {e}")))?;
-            let _ = std::io::stderr().flush();
-            write_stdout(&buf)
-        }
+        Command::Completions { shell } => n3x_core::cli::write_completions(Cli::command(), shell),
+        Command::Man => n3x_core::cli::write_man(Cli::command()),
     })
 }

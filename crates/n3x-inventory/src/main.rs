@@ -369,17 +369,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             eprintln!("{TOOL}: wrote {} files to {}", files.len(), out.display());
             Ok(())
         }
-        Command::Completions { shell } => {
-            let mut buf = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), TOOL, &mut buf);
-            write_stdout(&buf)
-        }
-        Command::Man => {
-            let mut buf = Vec::new();
-            clap_mangen::Man::new(Cli::command())
-                .render(&mut buf)
-                .map_err(|e| Error::Failed(format!("cannot render the man page: {e}")))?;
-            write_stdout(&buf)
-        }
+        Command::Completions { shell } => n3x_core::cli::write_completions(Cli::command(), shell),
+        Command::Man => n3x_core::cli::write_man(Cli::command()),
     }
 }

@@ -206,17 +206,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             Ok(())
         }
         Command::Schema => write_stdout(n3x_netplan::network_plan_schema().as_bytes()),
-        Command::Completions { shell } => {
-            let mut out = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), TOOL, &mut out);
-            write_stdout(&out)
-        }
-        Command::Man => {
-            let mut out = Vec::new();
-            clap_mangen::Man::new(Cli::command())
-                .render(&mut out)
-                .map_err(|e| Error::Failed(format!("cannot render the man page: {e}")))?;
-            write_stdout(&out)
-        }
+        Command::Completions { shell } => n3x_core::cli::write_completions(Cli::command(), shell),
+        Command::Man => n3x_core::cli::write_man(Cli::command()),
     }
 }

@@ -385,18 +385,8 @@ fn run(cli: Cli) -> Result<(), Error> {
                 Err(Error::Failed(format!("{} finding{}", findings.len(), if findings.len() == 1 { "" } else { "s" })))
             }
         }
-        Cmd::Completions { shell } => {
-            let mut buf = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "n3x-secrets", &mut buf);
-            n3x_core::io::write_stdout(&buf)
-        }
-        Cmd::Man => {
-            let mut buf = Vec::new();
-            clap_mangen::Man::new(Cli::command())
-                .render(&mut buf)
-                .map_err(|e| Error::Failed(format!("cannot render the man page: {e}")))?;
-            n3x_core::io::write_stdout(&buf)
-        }
+        Cmd::Completions { shell } => n3x_core::cli::write_completions(Cli::command(), shell),
+        Cmd::Man => n3x_core::cli::write_man(Cli::command()),
     }
 }
 
