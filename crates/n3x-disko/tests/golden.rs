@@ -44,7 +44,6 @@ fn goldens_match_and_evaluate_to_the_plan() {
     assert!(cases.len() >= 6, "expected golden cases for every layout, found {}", cases.len());
     let mut failures = Vec::new();
     let nix = n3x_testkit::require(n3x_testkit::NIX_INSTANTIATE);
-    let options = common::nixos_options();
     for case in &cases {
         let text = std::fs::read_to_string(case.join("input.yaml")).unwrap();
         let doc = Document::parse("input.yaml", &text).unwrap();
@@ -68,12 +67,11 @@ fn goldens_match_and_evaluate_to_the_plan() {
         common::assert_eval_matches_plan(&got, plan);
         let extra = n3x_testkit::nix_eval_json(nix, &case.join("disk-extra.nix"));
         assert_eq!(extra, common::expected_extra(plan), "{}", case.display());
-        let mut paths = Vec::new();
-        common::leaf_paths(&extra, "", &mut paths);
-        for p in paths {
+        for (file, value) in [("disk-extra.nix", &extra), ("disko.nix", &got)] {
+            let unknown = n3x_testkit::unknown_option_paths(value, &[]);
             assert!(
-                options.contains_key(&p),
-                "{}: disk-extra.nix sets {p}, which is not in nixos-options.json",
+                unknown.is_empty(),
+                "{}: {file} sets options not in nixos-options.json: {unknown:?}",
                 case.display()
             );
         }
@@ -87,7 +85,7 @@ fn goldens_match_and_evaluate_to_the_plan() {
 #[test]
 fn disko_option_paths_exist() {
     // Top-level paths the renderer sets must be declared options (nixos-options.json).
-    let options = common::nixos_options();
+    let options = n3x_testkit::nixos_options();
     for p in ["disko.devices.disk", "disko.devices.lvm_vg", "disko.devices.nodev", "disko.devices.disk.<name>.device"] {
         assert!(options.contains_key(p), "{p} missing from nixos-options.json");
     }

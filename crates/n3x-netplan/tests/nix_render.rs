@@ -197,77 +197,17 @@ fn rendered_nix_parses_and_evaluates_to_the_plan() {
     }
 }
 
-fn option_paths() -> Vec<(Vec<String>, Value)> {
-    let p = n3x_testkit::shared_dir().join("reference/nixos-options.json");
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
-    v["options"].as_object().unwrap().iter().map(|(k, e)| (split_path(k), e.clone())).collect()
-}
-
-/// Splits an option path on dots outside quotes.
-fn split_path(p: &str) -> Vec<String> {
-    let mut out = vec![String::new()];
-    let mut quoted = false;
-    for c in p.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            '.' if !quoted => out.push(String::new()),
-            c => out.last_mut().unwrap().push(c),
-        }
-    }
-    out
-}
-
-fn seg_matches(opt: &str, seg: &str) -> bool {
-    opt == seg || opt == "<name>"
-}
-
-fn walk(
-    v: &Value,
-    path: &mut Vec<String>,
-    opts: &[(Vec<String>, Value)],
-    used: &mut Vec<String>,
-    bad: &mut Vec<String>,
-) {
-    let exact =
-        opts.iter().find(|(o, _)| o.len() == path.len() && o.iter().zip(path.iter()).all(|(a, b)| seg_matches(a, b)));
-    // Submodule options (`systemd.network.networks`) have declared children: descend.
-    let has_children =
-        opts.iter().any(|(o, _)| o.len() > path.len() && o.iter().zip(path.iter()).all(|(a, b)| seg_matches(a, b)));
-    if let Some((o, e)) = exact {
-        let kind = e["kind"].as_str().unwrap_or("");
-        if ["removed", "alias", "unconfirmed", "internal", "readOnly"].contains(&kind) {
-            bad.push(format!("{} (kind {kind})", path.join(".")));
-        }
-        used.push(o.join("."));
-        if !(has_children && v.is_object()) {
-            return;
-        }
-    }
-    match v {
-        Value::Object(m) if has_children => {
-            for (k, x) in m {
-                path.push(k.clone());
-                walk(x, path, opts, used, bad);
-                path.pop();
-            }
-        }
-        _ if exact.is_some() => {}
-        _ => bad.push(path.join(".")),
-    }
-}
-
 #[test]
 fn every_option_path_is_in_the_reference_manifest() {
     let Some(nix) = n3x_testkit::require(n3x_testkit::NIX_INSTANTIATE) else { return };
-    let opts = option_paths();
     let dir = tempfile::tempdir().unwrap();
     let mut used = Vec::new();
     for (name, plan) in plans() {
         let p = render_to(dir.path(), &name, &plan);
         let v = n3x_testkit::nix_eval_json(&nix, &p);
-        let mut bad = Vec::new();
-        walk(&v, &mut Vec::new(), &opts, &mut used, &mut bad);
-        assert!(bad.is_empty(), "{name}: option paths not in nixos-options.json: {bad:?}");
+        let report = n3x_testkit::check_option_paths(&v, &[]);
+        assert!(report.unknown.is_empty(), "{name}: option paths not in nixos-options.json: {:?}", report.unknown);
+        used.extend(report.used);
     }
     // The walk really reached the networkd sections (a vacuous walk would pass too).
     for needed in [

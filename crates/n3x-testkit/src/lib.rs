@@ -183,15 +183,32 @@ pub fn nixos_options() -> serde_json::Map<String, serde_json::Value> {
     v["options"].as_object().cloned().expect("nixos-options.json has an options map")
 }
 
+/// What [`check_option_paths`] found in an evaluated module.
+#[derive(Debug, Default)]
+pub struct OptionCheck {
+    /// Attribute paths that are not options, or that name a `removed`, `alias`,
+    /// `unconfirmed`, `internal` or `readOnly` entry (with the reason).
+    pub unknown: Vec<String>,
+    /// The option entries the module set (as written in the manifest, e.g.
+    /// `systemd.network.networks.<name>.networkConfig`), so a test can prove the walk
+    /// reached what it meant to check.
+    pub used: Vec<String>,
+}
+
 /// Walks an evaluated module (attribute sets as JSON) and returns every attribute path
 /// that is not a known option (treating `<name>`/`<key>` segments as wildcards), plus
-/// paths whose entry is `removed`, `alias` or `unconfirmed`. Descent stops at an
-/// option (its value is data) or below a freeform/`attrsOf anything` type.
+/// paths whose entry is `removed`, `alias`, `unconfirmed`, `internal` or `readOnly`.
+/// Descent stops at an option (its value is data) or below a freeform type.
 pub fn unknown_option_paths(module: &serde_json::Value, skip: &[&str]) -> Vec<String> {
+    check_option_paths(module, skip).unknown
+}
+
+/// [`unknown_option_paths`] that also reports which option entries were set.
+pub fn check_option_paths(module: &serde_json::Value, skip: &[&str]) -> OptionCheck {
     let options = nixos_options();
-    let mut bad = Vec::new();
-    walk(&options, module, &mut Vec::new(), skip, &mut bad);
-    bad
+    let mut report = OptionCheck::default();
+    walk(&options, module, &mut Vec::new(), skip, &mut report);
+    report
 }
 
 fn matches(pattern: &str, segs: &[String]) -> bool {
@@ -223,7 +240,7 @@ fn walk(
     v: &serde_json::Value,
     path: &mut Vec<String>,
     skip: &[&str],
-    bad: &mut Vec<String>,
+    report: &mut OptionCheck,
 ) {
     let Some(obj) = v.as_object() else { return };
     for (k, child) in obj {
@@ -234,15 +251,16 @@ fn walk(
             match exact {
                 Some((p, entry)) => {
                     let kind = entry.get("kind").and_then(|k| k.as_str()).unwrap_or("");
-                    if ["removed", "alias", "unconfirmed"].contains(&kind) {
-                        bad.push(format!("{joined} ({kind}: {p})"));
+                    if ["removed", "alias", "unconfirmed", "internal", "readOnly"].contains(&kind) {
+                        report.unknown.push(format!("{joined} ({kind}: {p})"));
                     }
+                    report.used.push(p.clone());
                     let ty = entry.get("type").and_then(|t| t.as_str()).unwrap_or("");
                     let is_container = ty.starts_with("attrsOf (submodule")
                         || ty.starts_with("submodule")
                         || ty.starts_with("listOf (submodule");
                     if is_container && !ty.contains("freeformType") {
-                        walk(options, child, path, skip, bad);
+                        walk(options, child, path, skip, report);
                     }
                 }
                 None => {
@@ -251,9 +269,9 @@ fn walk(
                         parts.len() > path.len() && matches(&parts[..path.len()].join("."), path)
                     });
                     if prefix {
-                        walk(options, child, path, skip, bad);
+                        walk(options, child, path, skip, report);
                     } else {
-                        bad.push(joined);
+                        report.unknown.push(joined);
                     }
                 }
             }

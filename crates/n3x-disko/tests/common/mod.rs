@@ -286,24 +286,3 @@ pub fn expected_extra(plan: &NodeDiskPlan) -> Value {
     }
     v
 }
-
-/// Every leaf option path of an evaluated NixOS module (`services.fstrim.enable`).
-pub fn leaf_paths(v: &Value, prefix: &str, out: &mut Vec<String>) {
-    match v {
-        Value::Object(m) => {
-            for (k, c) in m {
-                let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
-                leaf_paths(c, &p, out);
-            }
-        }
-        _ => out.push(prefix.to_string()),
-    }
-}
-
-/// Option paths in shared/reference/nixos-options.json.
-pub fn nixos_options() -> Map<String, Value> {
-    let p = n3x_testkit::shared_dir().join("reference/nixos-options.json");
-    let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()));
-    let v: Value = serde_json::from_str(&text).unwrap();
-    v["options"].as_object().unwrap().clone()
-}
