@@ -165,6 +165,40 @@ impl Slot {
     }
 }
 
+/// The slots the `standard` and `luks` layouts both fit: ESP, /, /nix, /var, /tmp, and
+/// what takes the rest of the disk.
+struct SystemSlots {
+    esp: Slot,
+    root: Slot,
+    nix: Slot,
+    var: Slot,
+    tmp: Slot,
+    rest_what: String,
+    rest_min: u64,
+    rest_note: &'static str,
+}
+
+/// Without Longhorn on this disk, /var takes the rest and keeps its minimum; otherwise
+/// Longhorn takes the rest and must get at least `longhornMinSize`.
+fn system_slots(tmp_part: bool, lh_on_system: bool, lh_mount: &str, lh_min: u64) -> SystemSlots {
+    let tmp = if tmp_part { Slot::new(TMP) } else { Slot::fixed("/tmp", 0, "") };
+    let (var, rest_what, rest_min, rest_note) = if lh_on_system {
+        (Slot::new(VAR), lh_mount.to_string(), lh_min, "longhornMinSize")
+    } else {
+        (Slot::fixed("/var", 0, ""), "/var".to_string(), VAR.min, "minimum of /var, which takes the rest")
+    };
+    SystemSlots {
+        esp: Slot::new(ESP),
+        root: Slot::new(ROOT),
+        nix: Slot::new(NIX),
+        var,
+        tmp,
+        rest_what,
+        rest_min,
+        rest_note,
+    }
+}
+
 /// Shrinks slots in policy order until `deficit` is covered; returns what is left.
 fn shrink(slots: &mut [&mut Slot], mut deficit: u64) -> u64 {
     for name in SHRINK_ORDER {
@@ -340,18 +374,8 @@ pub fn plan(req: &DiskRequest) -> Result<(NodeDiskPlan, Diagnostics), Diagnostic
     };
     let main = match req.layout {
         DiskLayout::Standard => {
-            let mut esp = Slot::new(ESP);
-            let mut root = Slot::new(ROOT);
-            let mut nix = Slot::new(NIX);
-            let mut var = Slot::new(VAR);
-            let mut tmp = if tmp_part { Slot::new(TMP) } else { Slot::fixed("/tmp", 0, "") };
-            // Without Longhorn on this disk, /var takes the rest and keeps its minimum.
-            let (rest_what, rest_min, rest_note) = if lh_on_system {
-                (lh_mount.to_string(), lh_min, "longhornMinSize")
-            } else {
-                var = Slot::fixed("/var", 0, "");
-                ("/var".to_string(), VAR.min, "minimum of /var, which takes the rest")
-            };
+            let SystemSlots { mut esp, mut root, mut nix, mut var, mut tmp, rest_what, rest_min, rest_note } =
+                system_slots(tmp_part, lh_on_system, lh_mount, lh_min);
             let fixed = esp.size + root.size + nix.size + var.size + tmp.size + swap.size;
             let deficit = (fixed + rest_min).saturating_sub(avail);
             let left = shrink(&mut [&mut swap, &mut nix, &mut var, &mut tmp, &mut root, &mut esp], deficit);
@@ -466,17 +490,8 @@ pub fn plan(req: &DiskRequest) -> Result<(NodeDiskPlan, Diagnostics), Diagnostic
             layout_disk("main", &req.device, req.size, parts)
         }
         DiskLayout::Luks => {
-            let mut esp = Slot::new(ESP);
-            let mut root = Slot::new(ROOT);
-            let mut nix = Slot::new(NIX);
-            let mut var = Slot::new(VAR);
-            let mut tmp = if tmp_part { Slot::new(TMP) } else { Slot::fixed("/tmp", 0, "") };
-            let (rest_what, rest_min, rest_note) = if lh_on_system {
-                (lh_mount.to_string(), lh_min, "longhornMinSize")
-            } else {
-                var = Slot::fixed("/var", 0, "");
-                ("/var".to_string(), VAR.min, "minimum of /var, which takes the rest")
-            };
+            let SystemSlots { mut esp, mut root, mut nix, mut var, mut tmp, rest_what, rest_min, rest_note } =
+                system_slots(tmp_part, lh_on_system, lh_mount, lh_min);
             // The container is a whole number of MiB; extents are 4 MiB, so up to 3 MiB
             // after the headers is lost to rounding. Count it as overhead.
             let overhead = LUKS2_HEADER + LVM_METADATA + LVM_EXTENT - MIB;
