@@ -103,7 +103,7 @@ fn output_is_deterministic() {
 }
 
 /// Every option path the modules set exists in the NixOS/sops-nix option manifest
-/// (`shared/reference/nixos-options.json`), with `<name>` for attribute-set members.
+/// (`reference/nixos-options.json`), with `<name>` for attribute-set members.
 #[test]
 fn module_option_paths_exist() {
     let known = n3x_testkit::nixos_options();

@@ -1,6 +1,6 @@
 //! Every rendered `network.nix` parses with `nix-instantiate --parse`, evaluates with
 //! `--eval --strict --json` to exactly the plan's units, firewall and k3s flags, sets
-//! only option paths listed in `shared/reference/nixos-options.json`, and uses only
+//! only option paths listed in `reference/nixos-options.json`, and uses only
 //! networkd keys on n3x's allow-list (taken from nixpkgs' networkd.nix checks).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -1,7 +1,7 @@
 //! `render-nix`: one sops-nix module per node (`<node>/secrets.nix`). It names the
 //! encrypted files and keys and points k3s at the decrypted paths; it never holds
 //! a secret value. Every option path set here exists in
-//! `shared/reference/nixos-options.json` (checked by a test).
+//! `reference/nixos-options.json` (checked by a test).
 
 use n3x_core::cluster::{Cluster, Node};
 use n3x_core::model::Role;

@@ -1,7 +1,7 @@
 //! The sops file format: encrypting and decrypting values (AES-256-GCM with the
 //! key-path AAD), the MAC, the `sops` metadata block, the data key wrapped per age
 //! recipient, and the operations on encrypted files (set, unset, updatekeys,
-//! rotate). The reference is `shared/reference/sops-format.md`; section numbers
+//! rotate). The reference is `reference/sops-format.md`; section numbers
 //! below point into it.
 //!
 //! Pure apart from the seams: randomness and the clock come in as arguments. (The

@@ -5,7 +5,7 @@
 //! sops gives them (`str`, `int`, `float`, `bool`, `time`, null), resolved the way
 //! go-yaml v3 resolves plain YAML scalars. The writers reproduce what `sops`
 //! prints byte for byte (go-yaml with indent 4; Go `encoding/json` with tabs); see
-//! `shared/reference/sops-format.md` §8 and §9. Pure: text in, text out.
+//! `reference/sops-format.md` §8 and §9. Pure: text in, text out.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;

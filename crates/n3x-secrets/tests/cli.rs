@@ -91,7 +91,7 @@ fn cluster_flow_sops_config_init_render_nix() {
     assert!(n1.contains("tokenFile = config.sops.secrets.k3s-token.path;"));
     assert!(j1.contains("tokenFile = config.sops.secrets.k3s-agent-token.path;") && !j1.contains("k3s-token ="));
     let options: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(n3x_testkit::shared_dir().join("reference/nixos-options.json")).unwrap(),
+        &std::fs::read_to_string(n3x_testkit::reference_dir().join("nixos-options.json")).unwrap(),
     )
     .unwrap();
     for p in n3x_secrets::nixgen::OPTION_PATHS {

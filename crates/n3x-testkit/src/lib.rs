@@ -111,14 +111,14 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root exists")
 }
 
-/// The shared folder beside the repository (`../shared`), or `N3X_SHARED`.
-pub fn shared_dir() -> PathBuf {
-    std::env::var_os("N3X_SHARED").map(PathBuf::from).unwrap_or_else(|| repo_root().join("../shared"))
+/// The reference data the tests check against (`reference/` in the repository).
+pub fn reference_dir() -> PathBuf {
+    repo_root().join("reference")
 }
 
-/// The manifest validator from `shared/tools`, when it and its Python packages are there.
+/// The manifest validator (`tools/validate-manifests`), when its Python packages are there.
 pub fn validate_manifests() -> Option<PathBuf> {
-    let p = shared_dir().join("tools/validate-manifests");
+    let p = repo_root().join("tools/validate-manifests");
     let deps = Command::new("python3")
         .args(["-c", "import kubernetes_validate, jsonschema, yaml, referencing"])
         .status()
@@ -126,7 +126,7 @@ pub fn validate_manifests() -> Option<PathBuf> {
     if p.is_file() && deps {
         return Some(p);
     }
-    missing("validate-manifests", "shared/tools/requirements.txt (python3 -m pip install -r ...)")
+    missing("validate-manifests", "tools/requirements.txt (python3 -m pip install -r tools/requirements.txt)")
 }
 
 /// Runs `nix-instantiate --parse` on a file; panics with nix's message on failure.
@@ -175,9 +175,9 @@ in self"#,
     serde_json::from_slice(&out.stdout).expect("nix-instantiate printed JSON")
 }
 
-/// The NixOS option manifest (`shared/reference/nixos-options.json`): option path → entry.
+/// The NixOS option manifest (`reference/nixos-options.json`): option path → entry.
 pub fn nixos_options() -> serde_json::Map<String, serde_json::Value> {
-    let path = shared_dir().join("reference/nixos-options.json");
+    let path = reference_dir().join("nixos-options.json");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     let v: serde_json::Value = serde_json::from_str(&text).expect("nixos-options.json is JSON");
     v["options"].as_object().cloned().expect("nixos-options.json has an options map")
