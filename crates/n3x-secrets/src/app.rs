@@ -8,7 +8,7 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use n3x_core::io::{describe_io, write_atomic, write_stdout};
+use n3x_core::io::{describe_io, write_atomic, write_file, write_stdout, Durability};
 use n3x_core::Error;
 use zeroize::Zeroizing;
 
@@ -258,11 +258,13 @@ fn file_mode(p: &Path) -> Option<u32> {
     }
 }
 
+/// Writes a result. Files are durable (fsynced, file and folder): an in-place rewrite
+/// of a secret file or a new encrypted file holds a data key that exists nowhere else.
 fn emit(out: &Output, text: &str) -> Result<(), Error> {
     match out {
         Output::Stdout => write_stdout(text.as_bytes()),
-        Output::InPlace(p) => write_atomic(p, text.as_bytes(), file_mode(p)),
-        Output::File(p) => write_atomic(p, text.as_bytes(), Some(0o600)),
+        Output::InPlace(p) => write_file(p, text.as_bytes(), file_mode(p), Durability::Durable),
+        Output::File(p) => write_file(p, text.as_bytes(), Some(0o600), Durability::Durable),
     }
 }
 
@@ -303,7 +305,10 @@ pub fn create_new_private(p: &Path, bytes: &[u8]) -> Result<(), Error> {
         opts.mode(0o600);
     }
     let mut f = opts.open(p).map_err(wrap)?;
-    f.write_all(bytes).and_then(|_| f.sync_all()).map_err(wrap)
+    f.write_all(bytes).and_then(|_| f.sync_all()).map_err(wrap)?;
+    // An identity or host key exists nowhere else: its folder entry must survive too.
+    let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    n3x_core::io::sync_dir(dir).map_err(wrap)
 }
 
 /// `pubkey`.
@@ -706,8 +711,9 @@ pub fn init(
         );
         writes.push((target, sops::render_encrypted(&enc, Emit::default())));
     }
+    // New tokens and re-sealed files exist nowhere else: durable.
     for (p, text) in writes {
-        write_atomic(&p, text.as_bytes(), Some(0o644))?;
+        write_file(&p, text.as_bytes(), None, Durability::Durable)?;
     }
     Ok(())
 }
@@ -750,7 +756,7 @@ pub fn bootstrap_host(
         let _ = std::fs::remove_file(&key_path);
     }
     create_new_private(&key_path, private.as_bytes())?;
-    write_atomic(&pub_path, public.as_bytes(), Some(0o644))?;
+    write_file(&pub_path, public.as_bytes(), None, Durability::Durable)?;
     eprintln!("wrote {} (0600) and {}", key_path.display(), pub_path.display());
     eprintln!("set hostKey of {node} in the inventory to: {}", public.trim());
     eprintln!("install with: nixos-anywhere --extra-files {} …", out.display());
