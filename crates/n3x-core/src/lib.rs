@@ -24,6 +24,7 @@ pub mod networkplan;
 pub mod nix;
 pub mod normalize;
 pub mod source;
+pub mod sync;
 pub mod units;
 pub mod validate;
 
