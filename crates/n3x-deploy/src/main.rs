@@ -9,7 +9,10 @@ use n3x_core::io::{read_document, to_json, write_atomic, write_stdout};
 use n3x_core::rollout::Action;
 use n3x_core::Cluster;
 use n3x_deploy::plan::{plan, PlanOptions};
+use n3x_deploy::preflight::PreflightOptions;
+use n3x_deploy::report::Recorder;
 use n3x_deploy::TOOL;
+use n3x_inventory::probe::Remote;
 
 /// Install, update, verify and roll back the nodes of an n3x cluster, in safe waves.
 ///
@@ -80,6 +83,46 @@ struct PlanArgs {
     rollback_after: u64,
 }
 
+#[derive(Debug, clap::Args)]
+struct SshArgs {
+    /// SSH private key (else the agent's, then ~/.ssh/id_ed25519).
+    #[arg(long, short = 'i', value_name = "FILE")]
+    identity: Option<PathBuf>,
+    /// known_hosts to verify the nodes against (default ~/.ssh/known_hosts).
+    #[arg(long, value_name = "FILE")]
+    known_hosts: Option<PathBuf>,
+    /// Trust a node that known_hosts does not list yet (a changed key is always refused).
+    #[arg(long)]
+    accept_new: bool,
+    /// Seconds to wait for a connection or an answer.
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    timeout: u64,
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// Output: a table of checks, or the DeployReport JSON (events then go to stderr as JSON lines).
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    format: FormatArg,
+    /// Write the JSON-lines event stream to FILE.
+    #[arg(long, value_name = "FILE")]
+    events: Option<PathBuf>,
+    /// Write one log file per node into DIR (DIR/<node>.log).
+    #[arg(long, value_name = "DIR")]
+    log_dir: Option<PathBuf>,
+    /// Also write the final DeployReport JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FormatArg {
+    /// A table of checks and node results.
+    Table,
+    /// The DeployReport JSON.
+    Json,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum ActionArg {
     Install,
@@ -113,6 +156,28 @@ enum Command {
         /// Write to FILE instead of standard output.
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
+    },
+    /// Probe nodes and compare them with the inventory before anything destructive.
+    ///
+    /// Example: n3x-deploy preflight n100-1 -c cluster.json
+    #[command(after_help = "Examples:\n  n3x-deploy preflight n100-1 n100-2 -c cluster.json\n  \
+        n3x-deploy preflight jetson-1 -c cluster.json --installer --format json | jq '.checks[] | select(.status==\"fail\")'\n\n\
+        Checks: arch (uname -m against the hardware profile), disk-exists (the declared device resolves \
+        to a whole disk; its partitions are shown), disk-size (not smaller, at most 5% larger), \
+        disk-unmounted, nics (names and MACs), host-key (the inventory's key). Exit 5 when any fails.")]
+    Preflight {
+        /// Nodes to check (all when none).
+        #[arg(value_name = "NODE")]
+        nodes: Vec<String>,
+        #[command(flatten)]
+        input: Input,
+        #[command(flatten)]
+        ssh: SshArgs,
+        #[command(flatten)]
+        run: RunArgs,
+        /// The targets run an installer image: skip the host-key check.
+        #[arg(long)]
+        installer: bool,
     },
     /// Print the JSON Schema of the RolloutPlan or DeployReport document.
     ///
@@ -194,6 +259,45 @@ fn emit(output: Option<&Path>, text: &str) -> Result<(), Error> {
     }
 }
 
+fn ssh_options(a: &SshArgs) -> n3x_deploy::connect::SshOptions {
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+    n3x_deploy::connect::SshOptions {
+        identity: a.identity.clone(),
+        known_hosts: a.known_hosts.clone().unwrap_or_else(|| home.join(".ssh/known_hosts")),
+        accept_new: a.accept_new,
+        timeout: std::time::Duration::from_secs(a.timeout.max(1)),
+    }
+}
+
+fn recorder(command: &str, a: &RunArgs) -> Result<Recorder, Error> {
+    let events: Option<Box<dyn std::io::Write>> = match &a.events {
+        Some(p) => Some(Box::new(
+            std::fs::File::create(p).map_err(|e| Error::Write { path: p.display().to_string(), source: e })?,
+        )),
+        None if a.format == FormatArg::Json => Some(Box::new(std::io::stderr())),
+        None => None,
+    };
+    let human = a.format == FormatArg::Table;
+    Ok(Recorder::new(command, events, human, a.log_dir.clone()))
+}
+
+/// Prints the report (table or JSON), writes --report, and returns the exit code.
+fn finish(rec: &mut Recorder, a: &RunArgs) -> Result<u8, Error> {
+    let report = rec.finish();
+    for e in rec.errors() {
+        eprintln!("{TOOL}: warning: {e}");
+    }
+    let json = to_json(&report)?;
+    if let Some(p) = &a.report {
+        write_atomic(p, json.as_bytes(), None)?;
+    }
+    match a.format {
+        FormatArg::Json => write_stdout(json.as_bytes())?,
+        FormatArg::Table => write_stdout(n3x_deploy::report::table(&report.checks).as_bytes())?,
+    }
+    Ok(n3x_deploy::report::exit_code(report.outcome))
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -203,7 +307,28 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    run(TOOL, || match cli.command {
+    let code = std::cell::Cell::new(0u8);
+    let status = run(TOOL, || dispatch(cli, &code));
+    if status == ExitCode::SUCCESS {
+        ExitCode::from(code.get())
+    } else {
+        status
+    }
+}
+
+fn dispatch(cli: Cli, code: &std::cell::Cell<u8>) -> Result<(), Error> {
+    match cli.command {
+        Command::Preflight { nodes, input, ssh, run, installer } => {
+            let cluster = load(&input)?;
+            let opts = ssh_options(&ssh);
+            let mut rec = recorder("preflight", &run)?;
+            let mut connect = |n: &n3x_core::cluster::Node| -> Result<Box<dyn Remote>, String> {
+                Ok(Box::new(n3x_deploy::connect::connect(n, &opts)?))
+            };
+            n3x_deploy::preflight::run(&cluster, &nodes, PreflightOptions { installer }, &mut connect, &mut rec)?;
+            code.set(finish(&mut rec, &run)?);
+            Ok(())
+        }
         Command::Plan { path, mut input, plan: args, output } => {
             input.file = path.or(input.file);
             let cluster = load(&input)?;
@@ -215,5 +340,5 @@ fn main() -> ExitCode {
         }
         Command::Completions { shell } => n3x_core::cli::write_completions(Cli::command(), shell),
         Command::Man => n3x_core::cli::write_man(Cli::command()),
-    })
+    }
 }
