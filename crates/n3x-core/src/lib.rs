@@ -7,11 +7,12 @@
 //! - [`source`], [`decode`], [`diag`]: parsing with positions, typed decoding, and
 //!   diagnostics that name file, line, column, field path and a fix.
 //! - [`normalize`], [`validate`]: Inventory (+ Facts) → Cluster, and the cluster-wide checks.
-//! - [`nix`]: the one Nix printer. [`io`], [`cli`]: atomic output, stdin/stdout, exit codes.
+//! - [`nix`]: the one Nix printer. [`comment`]: the one way to write a comment line. [`io`], [`cli`]: atomic output, stdin/stdout, exit codes.
 #![deny(missing_docs)]
 
 pub mod cli;
 pub mod cluster;
+pub mod comment;
 pub mod decode;
 pub mod diag;
 pub mod diskplan;

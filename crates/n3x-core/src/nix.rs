@@ -172,13 +172,7 @@ impl NixFile {
     /// Renders the file, ending in a newline.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        for line in &self.header {
-            if line.is_empty() {
-                out.push_str("#\n");
-            } else {
-                let _ = writeln!(out, "# {line}");
-            }
-        }
+        crate::comment::push_lines(&mut out, "", &self.header);
         if let Some(args) = &self.args {
             let mut all: Vec<&str> = args.iter().map(String::as_str).collect();
             all.push("...");
@@ -326,14 +320,7 @@ fn write_value(out: &mut String, v: &Nix, level: usize) {
 }
 
 fn write_comment(out: &mut String, comment: &str, level: usize) {
-    for line in comment.lines() {
-        pad(out, level);
-        if line.is_empty() {
-            out.push_str("#\n");
-        } else {
-            let _ = writeln!(out, "# {line}");
-        }
-    }
+    crate::comment::push_paragraph(out, &"  ".repeat(level), comment.strip_suffix('\n').unwrap_or(comment));
 }
 
 #[cfg(test)]

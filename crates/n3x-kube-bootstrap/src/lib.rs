@@ -73,16 +73,12 @@ fn header(format: Format, input: &str) -> Vec<String> {
 /// naming it.
 pub fn render_yaml(files: &[Manifest], input: &str) -> Result<String, String> {
     let mut out = String::new();
-    for line in header(Format::Yaml, input) {
-        out.push_str("# ");
-        out.push_str(&line);
-        out.push('\n');
-    }
+    n3x_core::comment::push_lines(&mut out, "", &header(Format::Yaml, input));
     for (i, m) in files.iter().enumerate() {
         if i > 0 {
             out.push_str("---\n");
         }
-        out.push_str(&format!("# {}: {}\n", m.file_name(), m.about));
+        n3x_core::comment::push_line(&mut out, "", &format!("{}: {}", m.file_name(), m.about));
         out.push_str(&yaml::documents(&m.docs)?);
     }
     Ok(out)

@@ -74,14 +74,8 @@ impl Manifest {
     /// The file text: a header comment, then the documents.
     pub fn render(&self, header: &[String]) -> Result<String, String> {
         let mut out = String::new();
-        for line in header {
-            out.push_str("# ");
-            out.push_str(line);
-            out.push('\n');
-        }
-        out.push_str("# ");
-        out.push_str(&self.about);
-        out.push('\n');
+        n3x_core::comment::push_lines(&mut out, "", header);
+        n3x_core::comment::push_line(&mut out, "", &self.about);
         out.push_str(&yaml::documents(&self.docs)?);
         Ok(out)
     }

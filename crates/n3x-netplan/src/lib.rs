@@ -139,7 +139,7 @@ pub fn header(format: &str, input: &str, node: &str) -> Vec<String> {
 
 /// The networkd unit files of one node, each with a header comment.
 pub fn networkd_files(plan: &NodeNetworkPlan, input: &str) -> Vec<(String, String)> {
-    let head: String = header("networkd", input, &plan.node).iter().map(|l| format!("# {l}\n")).collect();
+    let head = n3x_core::comment::lines(&header("networkd", input, &plan.node));
     networkd::units(&plan.interfaces).iter().map(|u| (u.file_name(), format!("{head}{}", u.render()))).collect()
 }
 
@@ -162,7 +162,7 @@ pub fn render(
         }
         Format::Netplan => {
             for n in &plan.nodes {
-                let head: String = header("netplan", input, &n.node).iter().map(|l| format!("# {l}\n")).collect();
+                let head = n3x_core::comment::lines(&header("netplan", input, &n.node));
                 let body = n3x_core::io::to_yaml(&netplan_out::to_netplan(&n.interfaces))?;
                 out.push(OutputFile::text(dir(&n.node, "50-n3x.yaml"), format!("{head}{body}")));
             }

@@ -192,7 +192,7 @@ fn run(cli: Cli) -> Result<(), Error> {
                     let mut text = String::new();
                     for f in &files {
                         if format == Format::Networkd {
-                            text.push_str(&format!("# ---- {} ----\n", f.path.display()));
+                            n3x_core::comment::push_line(&mut text, "", &format!("---- {} ----", f.path.display()));
                         }
                         text.push_str(&String::from_utf8_lossy(&f.contents));
                     }

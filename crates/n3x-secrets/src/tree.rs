@@ -794,7 +794,9 @@ impl YamlWriter {
     fn comment(&mut self, ind: usize, text: &str) {
         self.indent_to(ind);
         self.push("#");
-        self.push(text);
+        // Comments read from a file are single lines already; this keeps one built from
+        // an input (a node name, a file name) from ever starting a new YAML line.
+        self.push(&n3x_core::comment::one_line(text));
         self.newline();
     }
     fn string(&mut self, s: &str, key: bool, block_indent: usize) {
