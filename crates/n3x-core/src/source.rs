@@ -8,10 +8,9 @@
 use std::collections::HashMap;
 
 use serde_json::{Map, Number, Value};
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
-use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use crate::diag::{Diagnostic, Diagnostics, Location};
+use crate::yaml::{Event, Limits, TScalarStyle, Tag};
 
 /// A parsed input: its JSON value and where each field came from.
 #[derive(Debug, Clone)]
@@ -24,17 +23,23 @@ pub struct Document {
 }
 
 impl Document {
-    /// Parses YAML or JSON text. Syntax errors, duplicate keys and multi-document
-    /// streams are reported with their position.
+    /// Parses YAML or JSON text within the default [`Limits`]. Syntax errors, budget
+    /// refusals, duplicate keys and multi-document streams are reported with their
+    /// position.
     pub fn parse(file: &str, text: &str) -> Result<Document, Diagnostics> {
+        Document::parse_with(file, text, Limits::DEFAULT)
+    }
+
+    /// [`Document::parse`] with explicit limits.
+    pub fn parse_with(file: &str, text: &str, limits: Limits) -> Result<Document, Diagnostics> {
+        let events = crate::yaml::events(text, limits).map_err(|e| {
+            Diagnostics(vec![Diagnostic::error("", e.message)
+                .at(Some(Location { file: file.to_string(), line: e.line, column: e.column }))
+                .with_help(e.help)])
+        })?;
         let mut builder = Builder::default();
-        let mut parser = Parser::new_from_str(text);
-        if let Err(e) = parser.load(&mut builder, true) {
-            let m = e.marker();
-            let d = Diagnostic::error("", format!("syntax error: {}", e.info()))
-                .at(Some(Location { file: file.to_string(), line: m.line(), column: m.col() + 1 }))
-                .with_help("check the indentation and quoting near this position");
-            return Err(Diagnostics(vec![d]));
+        for (ev, line, column) in events {
+            builder.on_event(ev, (line, column));
         }
         let mut diags = Diagnostics::new();
         for (path, (line, col), msg) in builder.problems {
@@ -142,9 +147,8 @@ impl Builder {
     }
 }
 
-impl MarkedEventReceiver for Builder {
-    fn on_event(&mut self, ev: Event, mark: Marker) {
-        let pos = (mark.line(), mark.col() + 1);
+impl Builder {
+    fn on_event(&mut self, ev: Event, pos: (usize, usize)) {
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
                 let (path, is_key) = self.next_slot();

@@ -35,19 +35,19 @@ pub fn expand(node: &Node) -> Vec<Interface> {
         if let Some(mac) = l.mac {
             // Pin the name to the permanent MAC with a .link unit.
             d.matches = Some(Match { name: None, macaddress: Some(mac), driver: Vec::new() });
-            d.set_name = Some(l.name.clone());
+            d.set_name = Some(l.name.to_string());
         }
         defs.push(d);
     }
     for b in &net.bonds {
         let mut d = Interface::new(&b.name, InterfaceKind::Bond);
-        d.interfaces = b.members.clone();
+        d.interfaces = b.members.iter().map(String::from).collect();
         d.bond_parameters = Some(BondParameters {
             mode: Some(b.mode),
             lacp_rate: b.lacp_rate,
             transmit_hash_policy: b.transmit_hash_policy,
             mii_monitor_interval: (b.miimon > 0).then(|| b.miimon.to_string()),
-            primary: b.primary.clone(),
+            primary: b.primary.as_ref().map(String::from),
             ..BondParameters::default()
         });
         defs.push(d);
@@ -55,11 +55,16 @@ pub fn expand(node: &Node) -> Vec<Interface> {
     for v in &net.vlans {
         let mut d = Interface::new(&v.name, InterfaceKind::Vlan);
         d.vlan_id = Some(v.id);
-        d.vlan_link = Some(v.link.clone());
+        d.vlan_link = Some(v.link.to_string());
         defs.push(d);
     }
-    let bonds: Vec<(String, Vec<String>, Option<String>)> =
-        net.bonds.iter().map(|b| (b.name.clone(), b.members.clone(), b.primary.clone())).collect();
+    let bonds: Vec<(String, Vec<String>, Option<String>)> = net
+        .bonds
+        .iter()
+        .map(|b| {
+            (b.name.to_string(), b.members.iter().map(String::from).collect(), b.primary.as_ref().map(String::from))
+        })
+        .collect();
     for (bond, members, primary) in bonds {
         for m in members {
             if let Some(d) = defs.iter_mut().find(|d| d.id == m && d.kind == InterfaceKind::Ethernet) {
@@ -231,7 +236,7 @@ pub fn k3s_network(node: &Node, defs: &[Interface]) -> K3sNetwork {
     let node_ip = node.node_ip.or_else(|| node.addresses.get("cluster").copied());
     let flannel = carrying(defs, "cluster", node_ip)
         .and_then(|d| d.ifname().map(str::to_string))
-        .or_else(|| (!node.network.primary.is_empty()).then(|| node.network.primary.clone()));
+        .or_else(|| Some(node.network.primary.to_string()));
     let mut flags = Vec::new();
     if let Some(ip) = node_ip {
         flags.push(format!("--node-ip={ip}"));
