@@ -59,8 +59,19 @@ pub struct YamlError {
     pub help: String,
 }
 
-/// Tokenizes a whole YAML stream into events, enforcing `limits`.
+/// Tokenizes a whole YAML stream into events, enforcing `limits`. A NUL byte is
+/// refused: yaml-rust2's scanner takes it for the end of the stream, so whatever
+/// followed it would be dropped without a word.
 pub fn events(text: &str, limits: Limits) -> Result<Vec<Marked>, YamlError> {
+    if let Some(at) = text.find('\0') {
+        let before = &text[..at];
+        return Err(YamlError {
+            line: before.matches('\n').count() + 1,
+            column: before.rsplit('\n').next().unwrap_or("").chars().count() + 1,
+            message: "a NUL byte: YAML and JSON text cannot contain one".into(),
+            help: "remove it (is this a binary file?)".into(),
+        });
+    }
     let mut parser = Parser::new_from_str(text);
     let mut out = Vec::new();
     // Open collections: (anchor id, value count when it opened).

@@ -471,7 +471,9 @@ pub fn parse_yaml(text: &str) -> Result<Vec<Node>, ParseError> {
     if text.trim().is_empty() {
         return Err(perr(0, 0, "the file is empty (sops: \"File cannot be completely empty\")"));
     }
-    // The workspace's one tokenizer: depth and alias budgets hold here as everywhere.
+    // The workspace's one tokenizer: depth and alias budgets, and the refusal of NUL
+    // bytes (the scanner would take one for the end of the stream), hold here as
+    // everywhere.
     let events = n3x_core::yaml::events(text, n3x_core::yaml::Limits::DEFAULT)
         .map_err(|e| perr(e.line, e.column, format!("{} ({})", e.message, e.help)))?;
     let lines: Vec<&str> = text.split('\n').collect();
@@ -1312,6 +1314,9 @@ mod tests {
         assert!(parse_yaml("").is_err());
         let e = parse_yaml("a: [1\n").unwrap_err();
         assert!(e.line > 0);
+        // A NUL ended the stream: the duplicate key after it went unseen.
+        let e = parse_yaml("a: 1\nb: 2\0\na: 3\n").unwrap_err();
+        assert_eq!((e.line, e.col, e.msg.contains("NUL byte")), (2, 5, true), "{e:?}");
     }
 
     #[test]
