@@ -8,8 +8,9 @@ CARGO   ?= cargo
 OUT     ?= out
 BIN     := $(or $(CARGO_TARGET_DIR),target)/release
 EXAMPLE ?= examples/edge-lab/inventory.yaml
+INVENTORY ?=
 
-.PHONY: demo build test check fmt clippy lint-scripts nix-parse golden-update bench install-test-tools clean
+.PHONY: demo render build test check fmt clippy lint-scripts nix-parse golden-update bench install-test-tools clean
 
 build:
 	$(CARGO) build --release --workspace --bins
@@ -17,6 +18,11 @@ build:
 ## demo: run the pipeline on examples/edge-lab (needs only the Rust toolchain)
 demo: build
 	BIN=$(BIN) OUT=$(OUT) REPO=$(CURDIR) EXAMPLE=$(EXAMPLE) bash scripts/demo
+
+## render: the whole cluster repository for INVENTORY into OUT (scripts/render; usable from CI)
+render: build
+	@test -n "$(INVENTORY)" || { echo "usage: make render INVENTORY=inventory.yaml OUT=DIR" >&2; exit 2; }
+	BIN=$(BIN) bash scripts/render $(INVENTORY) $(OUT)
 
 install-test-tools:
 	bash scripts/install-test-tools
@@ -39,7 +45,7 @@ clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 lint-scripts:
-	shellcheck scripts/install-test-tools scripts/demo $(wildcard scripts/demo.d/*.sh) .ci/run
+	shellcheck scripts/install-test-tools scripts/demo scripts/render $(wildcard scripts/demo.d/*.sh) .ci/run
 
 ## nix-parse: every hand-written .nix file in the repository parses
 nix-parse:

@@ -27,6 +27,7 @@ pub mod nix;
 pub mod normalize;
 pub mod rollout;
 pub mod source;
+pub mod sync;
 pub mod units;
 pub mod validate;
 pub mod yaml;

@@ -232,7 +232,10 @@ pub fn normalize(inv: &Inventory, facts: &[Facts]) -> Result<(Cluster, Diagnosti
         return Err(diags);
     }
     match build_cluster(inv, facts) {
-        Ok(cluster) => Ok((cluster, diags)),
+        Ok(cluster) => {
+            diags.extend(crate::validate::cluster_rules(inv, &cluster));
+            diags.into_result().map(|w| (cluster, w))
+        }
         Err(d) => {
             diags.push(d);
             Err(diags)
