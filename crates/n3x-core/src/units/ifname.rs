@@ -35,6 +35,14 @@ impl IfName {
     }
 }
 
+/// An interface name is read like the string it is (`as_deref`, `&str` arguments).
+impl std::ops::Deref for IfName {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
 impl PartialEq<str> for IfName {
     fn eq(&self, other: &str) -> bool {
         self.0 == other
