@@ -309,7 +309,7 @@ pub fn plan_node(cluster: &Cluster, node: &Node, interfaces: Vec<Interface>) -> 
         .and_then(|d| d.ifname().map(str::to_string));
     let firewall = firewall(cluster, node, k3s.flannel_iface.as_deref());
     NodeNetworkPlan {
-        node: node.name.to_string(),
+        node: node.name.clone(),
         role: Some(node.role),
         interfaces,
         k3s,
@@ -326,7 +326,9 @@ pub fn plan_document(nodes: Vec<NodeNetworkPlan>) -> NetworkPlan {
 /// Plans a standalone netplan file (no cluster): interfaces only.
 pub fn plan_netplan_file(name: &str, interfaces: Vec<Interface>) -> NodeNetworkPlan {
     NodeNetworkPlan {
-        node: name.to_string(),
+        // A standalone netplan file names its plan after the file: made a valid node
+        // name, so no crafted file name reaches a header or a folder name as it is.
+        node: n3x_core::units::NodeName::sanitized(name, "netplan"),
         role: None,
         interfaces,
         k3s: K3sNetwork::default(),
