@@ -629,12 +629,10 @@ pub(super) fn facts_rules(inv: &Inventory, facts: &[Facts], d: &mut Diagnostics)
             .nics
             .iter()
             .enumerate()
-            .map(|(j, x)| (node_path(i, &format!("network.nics[{j}].mac")), x.name.clone(), x.mac))
-            .chain(
-                n.network
-                    .mac
-                    .map(|m| (node_path(i, "network.mac"), n.network.interface.clone().unwrap_or_default(), Some(m))),
-            )
+            .map(|(j, x)| (node_path(i, &format!("network.nics[{j}].mac")), x.name.to_string(), x.mac))
+            .chain(n.network.mac.map(|m| {
+                (node_path(i, "network.mac"), n.network.interface.as_deref().unwrap_or_default().to_string(), Some(m))
+            }))
             .collect();
         for (path, name, mac) in nics {
             let Some(mac) = mac else { continue };
