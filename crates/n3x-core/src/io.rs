@@ -39,20 +39,64 @@ pub fn input_name(path: Option<&Path>) -> String {
     }
 }
 
-/// Reads a whole input as text: a file, or standard input for `None`/`-`.
+/// The cap on one input when `N3X_MAX_INPUT_SIZE` is not set: 64 MiB, about a hundred
+/// times the inventory of a 10,000-node fleet.
+pub const DEFAULT_MAX_INPUT: u64 = 64 << 20;
+
+/// The environment variable that raises (or lowers) the input cap, as a size such as
+/// `256MiB`.
+pub const MAX_INPUT_ENV: &str = "N3X_MAX_INPUT_SIZE";
+
+/// The input cap in force: `N3X_MAX_INPUT_SIZE` when set, else [`DEFAULT_MAX_INPUT`].
+pub fn max_input_size() -> Result<u64, Error> {
+    match std::env::var(MAX_INPUT_ENV) {
+        Err(std::env::VarError::NotPresent) => Ok(DEFAULT_MAX_INPUT),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err(Error::Usage(format!("{MAX_INPUT_ENV} must be a size such as 256MiB")))
+        }
+        Ok(v) => v
+            .parse::<crate::units::ByteSize>()
+            .map(|b| b.bytes())
+            .map_err(|e| Error::Usage(format!("{MAX_INPUT_ENV}: {e}"))),
+    }
+}
+
+/// Reads all of `reader` as UTF-8 text, refusing input longer than `limit` bytes: an
+/// endless or huge stream (`yes | n3x-… check`, a hostile host's command output) ends
+/// in a clear error instead of exhausting memory.
+pub fn read_bounded(reader: impl Read, name: &str, limit: u64) -> Result<String, Error> {
+    let mut bytes = Vec::new();
+    reader
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|source| Error::Read { path: name.to_string(), source })?;
+    if bytes.len() as u64 > limit {
+        return Err(Error::Failed(format!(
+            "cannot read {name}: it is larger than the input limit of {}; if the input is genuine, raise the limit with {MAX_INPUT_ENV}=SIZE",
+            crate::units::ByteSize(limit)
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        Error::Failed(format!("cannot read {name}: it is not UTF-8 text (invalid byte at offset {at})"))
+    })
+}
+
+/// Reads a whole input as text within the input cap: a file, or standard input for
+/// `None`/`-`.
 pub fn read_text(path: Option<&Path>) -> Result<(String, String), Error> {
     let name = input_name(path);
-    let mut text = String::new();
-    let result = match path {
+    let limit = max_input_size()?;
+    let text = match path {
         Some(p) if p.as_os_str() != "-" => {
             if p.is_dir() {
                 return Err(Error::Failed(format!("cannot read {name}: it is a directory; pass a file")));
             }
-            std::fs::File::open(p).and_then(|mut f| f.read_to_string(&mut text))
+            let f = std::fs::File::open(p).map_err(|source| Error::Read { path: name.clone(), source })?;
+            read_bounded(f, &name, limit)?
         }
-        _ => std::io::stdin().read_to_string(&mut text),
+        _ => read_bounded(std::io::stdin().lock(), &name, limit)?,
     };
-    result.map_err(|source| Error::Read { path: name.clone(), source })?;
     Ok((name, text))
 }
 
@@ -243,6 +287,15 @@ mod tests {
         write_file(&p, b"two", Some(0o600), Durability::Durable).unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"two");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn reads_are_bounded() {
+        let e = read_bounded(std::io::repeat(b'y'), "<stdin>", 1024).unwrap_err().to_string();
+        assert!(e.contains("larger than the input limit of 1024") && e.contains(MAX_INPUT_ENV), "{e}");
+        assert_eq!(read_bounded(&b"abc"[..], "x", 3).unwrap(), "abc");
+        let e = read_bounded(&b"a\xffb"[..], "x", 10).unwrap_err().to_string();
+        assert!(e.contains("not UTF-8") && e.contains("offset 1"), "{e}");
     }
 
     #[test]

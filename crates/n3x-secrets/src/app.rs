@@ -3,7 +3,7 @@
 //! atomically. `main.rs` only parses arguments and calls these functions with the
 //! real seams (OS random generator, system clock, `$EDITOR`).
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -28,16 +28,9 @@ fn sops_err(file: &str) -> impl Fn(SopsError) -> Error + '_ {
 }
 
 /// Reads a file as text (secret-bearing callers wrap it in `Zeroizing`).
+/// Bounded by the input cap (`N3X_MAX_INPUT_SIZE`), like every n3x read.
 pub fn read_file(path: &Path) -> Result<String, Error> {
-    if path.as_os_str() == "-" {
-        let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).map_err(|source| Error::Read { path: "<stdin>".into(), source })?;
-        return Ok(s);
-    }
-    if path.is_dir() {
-        return Err(Error::Failed(format!("cannot read {}: it is a directory; pass a file", path.display())));
-    }
-    std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.display().to_string(), source })
+    n3x_core::io::read_text(Some(path)).map(|(_, text)| text)
 }
 
 /// The file format from `--input-type` or the extension.

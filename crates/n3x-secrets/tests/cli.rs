@@ -23,7 +23,7 @@ fn expect_err(mut c: Command, exit: i32, msg: &str) {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(code(&o), exit, "expected exit {exit} with {msg:?}, got {}: {err}", code(&o));
     assert!(err.contains(msg), "expected {msg:?} in: {err}");
-    assert!(o.stdout.is_empty() || exit == 1, "no partial output on stdout");
+    assert!(o.stdout.is_empty(), "no partial output on stdout, got: {}", String::from_utf8_lossy(&o.stdout));
 }
 
 #[test]
