@@ -8,10 +8,9 @@
 use std::collections::HashMap;
 
 use serde_json::{Map, Number, Value};
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
-use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use crate::diag::{Diagnostic, Diagnostics, Location};
+use crate::yaml::{Event, Limits, TScalarStyle, Tag};
 
 /// A parsed input: its JSON value and where each field came from.
 #[derive(Debug, Clone)]
@@ -24,17 +23,25 @@ pub struct Document {
 }
 
 impl Document {
-    /// Parses YAML or JSON text. Syntax errors, duplicate keys and multi-document
-    /// streams are reported with their position.
+    /// Parses YAML or JSON text within the default [`Limits`]. Syntax errors, budget
+    /// refusals, duplicate keys and multi-document streams are reported with their
+    /// position.
     pub fn parse(file: &str, text: &str) -> Result<Document, Diagnostics> {
+        Document::parse_with(file, text, Limits::DEFAULT)
+    }
+
+    /// [`Document::parse`] with explicit limits.
+    pub fn parse_with(file: &str, text: &str, limits: Limits) -> Result<Document, Diagnostics> {
+        // YAML allows a byte-order mark at the start; it is not part of the first key.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let events = crate::yaml::events(text, limits).map_err(|e| {
+            Diagnostics(vec![Diagnostic::error("", e.message)
+                .at(Some(Location { file: file.to_string(), line: e.line, column: e.column }))
+                .with_help(e.help)])
+        })?;
         let mut builder = Builder::default();
-        let mut parser = Parser::new_from_str(text);
-        if let Err(e) = parser.load(&mut builder, true) {
-            let m = e.marker();
-            let d = Diagnostic::error("", format!("syntax error: {}", e.info()))
-                .at(Some(Location { file: file.to_string(), line: m.line(), column: m.col() + 1 }))
-                .with_help("check the indentation and quoting near this position");
-            return Err(Diagnostics(vec![d]));
+        for (ev, line, column) in events {
+            builder.on_event(ev, (line, column));
         }
         let mut diags = Diagnostics::new();
         for (path, (line, col), msg) in builder.problems {
@@ -142,12 +149,20 @@ impl Builder {
     }
 }
 
-impl MarkedEventReceiver for Builder {
-    fn on_event(&mut self, ev: Event, mark: Marker) {
-        let pos = (mark.line(), mark.col() + 1);
+impl Builder {
+    fn on_event(&mut self, ev: Event, pos: (usize, usize)) {
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
                 let (path, is_key) = self.next_slot();
+                if text.contains('\0') {
+                    // A `\0` or `\u0000` escape: no file n3x writes (a Nix string, a
+                    // networkd unit) can hold the character, so it is refused here.
+                    self.problems.push((
+                        path.clone(),
+                        pos,
+                        "a NUL character (\\0) in a value: no output format can hold it".into(),
+                    ));
+                }
                 if is_key {
                     let key_path = join_key(&path, &text);
                     if let Some(Frame::Map { map, pending_key, .. }) = self.stack.last_mut() {
@@ -288,6 +303,23 @@ mod tests {
         assert_eq!(err.0[0].location.as_ref().unwrap().line, 3);
         let err = Document::parse("x.yaml", "a: [1, 2\n").unwrap_err();
         assert!(err.0[0].message.starts_with("syntax error"));
+    }
+
+    #[test]
+    fn nul_bytes_are_refused_and_a_bom_is_skipped() {
+        // The YAML reader stops at a NUL: the duplicate key after it went unseen.
+        let err = Document::parse("x.yaml", "a: 1\nb: 2\0\na: 3\n").unwrap_err();
+        assert!(err.0[0].message.contains("NUL byte"), "{err:?}");
+        let loc = err.0[0].location.as_ref().unwrap();
+        assert_eq!((loc.line, loc.column), (2, 5));
+        let err = Document::parse("x.json", "{\"a\": \"x\\u0000y\"}").unwrap_err();
+        assert!(err.0[0].message.contains("NUL character"), "{err:?}");
+        assert_eq!(err.0[0].path, "a");
+        let err = Document::parse("x.yaml", "a: \"x\\0\"\n").unwrap_err();
+        assert!(err.0[0].message.contains("NUL character"), "{err:?}");
+        let doc = Document::parse("x.yaml", "\u{feff}apiVersion: 1\n").unwrap();
+        assert_eq!(doc.value, serde_json::json!({"apiVersion": 1}));
+        assert_eq!(doc.locate("apiVersion").unwrap().column, 1);
     }
 
     #[test]

@@ -28,11 +28,17 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Validate an inventory and print every problem.
-    #[command(after_help = "Example:\n  n3x-inventory check examples/edge-lab/inventory.yaml")]
+    /// Validate an inventory with every tool's rules (disks, network, add-ons, secrets)
+    /// and print every problem.
+    #[command(
+        after_help = "Examples:\n  n3x-inventory check examples/edge-lab/inventory.yaml\n  n3x-inventory check inventory.yaml --facts facts/n100-1.json"
+    )]
     Check {
         /// Inventory file (`-` or absent: standard input).
         file: Option<PathBuf>,
+        /// Facts documents from `probe` to compare with the inventory (repeatable).
+        #[arg(long = "facts", value_name = "FACTS")]
+        facts: Vec<PathBuf>,
     },
     /// Print the normalized Cluster JSON (every default applied, derived values filled in).
     #[command(after_help = "Example:\n  n3x-inventory normalize examples/edge-lab/inventory.yaml -o out/cluster.json")]
@@ -145,6 +151,27 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
+    /// Move a rendered staging folder into the cluster repository (used by scripts/render).
+    ///
+    /// Unchanged files are left alone, changed ones replaced atomically, and files the
+    /// previous render generated (listed in OUT/.n3x/generated) but this one did not are
+    /// removed; their paths are printed, one per line. Files not in that list are never
+    /// touched.
+    #[command(
+        after_help = "Example:\n  n3x-inventory sync out/.n3x/stage out --create-once 'hosts/*/local.nix' --durable 'secrets/**'"
+    )]
+    Sync {
+        /// The freshly rendered folder (emptied of what it moved).
+        stage: PathBuf,
+        /// The cluster repository.
+        out: PathBuf,
+        /// Glob of user-owned files: written only when absent, never removed (repeatable).
+        #[arg(long, value_name = "GLOB")]
+        create_once: Vec<String>,
+        /// Glob of files that cannot be regenerated (their folders are fsynced; repeatable).
+        #[arg(long, value_name = "GLOB")]
+        durable: Vec<String>,
+    },
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  n3x-inventory completions bash > /etc/bash_completion.d/n3x-inventory")]
     Completions {
@@ -191,9 +218,8 @@ fn main() -> ExitCode {
     n3x_core::cli::run(TOOL, || run(cli))
 }
 
-/// Loads an Inventory or Cluster and reports its warnings.
-fn load(file: Option<&PathBuf>, deny: bool, facts: &[PathBuf]) -> Result<Cluster, Error> {
-    let doc = read_document(file.map(PathBuf::as_path))?;
+/// Reads Facts documents; every problem of every file is reported.
+fn read_facts(facts: &[PathBuf]) -> Result<Vec<n3x_core::Facts>, Error> {
     let mut facts_docs = Vec::new();
     let mut problems = n3x_core::Diagnostics::new();
     for f in facts {
@@ -208,6 +234,13 @@ fn load(file: Option<&PathBuf>, deny: bool, facts: &[PathBuf]) -> Result<Cluster
     if problems.has_errors() {
         return Err(Error::Rejected(problems));
     }
+    Ok(facts_docs)
+}
+
+/// Loads an Inventory or Cluster and reports its warnings.
+fn load(file: Option<&PathBuf>, deny: bool, facts: &[PathBuf]) -> Result<Cluster, Error> {
+    let doc = read_document(file.map(PathBuf::as_path))?;
+    let facts_docs = read_facts(facts)?;
     let (cluster, warnings) = n3x_core::normalize::load_cluster_with_facts(&doc, &facts_docs)?;
     n3x_core::cli::report_warnings(TOOL, &warnings, deny)?;
     Ok(cluster)
@@ -223,9 +256,18 @@ fn emit(output: Option<&PathBuf>, text: &str) -> Result<(), Error> {
 fn run(cli: Cli) -> Result<(), Error> {
     let deny = cli.deny_warnings;
     match cli.command {
-        Command::Check { file } => {
-            let c = load(file.as_ref(), deny, &[])?;
-            eprintln!("{TOOL}: ok: cluster {} with {} node(s)", c.name, c.nodes.len());
+        Command::Check { file, facts } => {
+            let doc = read_document(file.as_deref())?;
+            let facts_docs = read_facts(&facts)?;
+            let report = n3x_inventory::check::check(&doc, &facts_docs);
+            if report.findings.has_errors() {
+                return Err(Error::Rejected(report.findings));
+            }
+            n3x_core::cli::report_warnings(TOOL, &report.findings, deny)?;
+            match report.cluster {
+                Some(c) => eprintln!("{TOOL}: ok: cluster {} with {} node(s)", c.name, c.nodes.len()),
+                None => eprintln!("{TOOL}: ok"),
+            }
             Ok(())
         }
         Command::Normalize { file, facts, output } => {
@@ -368,6 +410,29 @@ fn run(cli: Cli) -> Result<(), Error> {
             n3x_core::io::write_all(&out, &files)?;
             eprintln!("{TOOL}: wrote {} files to {}", files.len(), out.display());
             Ok(())
+        }
+        Command::Sync { stage, out, create_once, durable } => {
+            let opts = n3x_core::sync::SyncOptions { create_once, durable };
+            let r = n3x_core::sync::sync_tree(&stage, &out, &opts)?;
+            eprintln!(
+                "{TOOL}: {}: {} added, {} changed, {} unchanged, {} removed{}",
+                out.display(),
+                r.added.len(),
+                r.changed.len(),
+                r.unchanged,
+                r.removed.len(),
+                if r.created_once.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} created once", r.created_once.len())
+                }
+            );
+            let mut text = String::new();
+            for p in &r.removed {
+                text.push_str(p);
+                text.push('\n');
+            }
+            write_stdout(text.as_bytes())
         }
         Command::Completions { shell } => n3x_core::cli::write_completions(Cli::command(), shell),
         Command::Man => n3x_core::cli::write_man(Cli::command()),

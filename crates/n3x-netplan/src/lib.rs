@@ -22,7 +22,7 @@ use n3x_core::io::OutputFile;
 use n3x_core::networkplan::{NetworkPlan, NodeNetworkPlan};
 use n3x_core::{Diagnostic, Diagnostics, Document};
 
-use crate::plan::InputKind;
+pub use crate::plan::InputKind;
 
 /// Output forms of `render`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,17 +43,39 @@ pub fn plan_document(doc: &Document) -> Result<(NetworkPlan, Diagnostics), Diagn
     let kind = expect_kind(doc, &["Cluster", "Inventory", "NetworkPlan"])?;
     if kind == "NetworkPlan" {
         let p: NetworkPlan = decode_at(doc, "", &doc.value).map_err(|d| Diagnostics(vec![d]))?;
-        return Ok((p, Diagnostics::new()));
+        return line_safe(p, Diagnostics::new(), Some(doc));
     }
     let input = if kind == "Inventory" { InputKind::Inventory } else { InputKind::Cluster };
     let (cluster, mut diags) = n3x_core::normalize::load_cluster(doc)?;
+    let (plan, found) = match plan_cluster(doc, input, &cluster) {
+        Ok(x) => x,
+        Err(mut e) => {
+            e.extend(diags);
+            return Err(e);
+        }
+    };
+    diags.extend(found);
+    diags.into_result().map(|w| (plan, w))
+}
+
+/// Plans every node of an already loaded cluster (`doc` is the document it came from,
+/// for positions and embedded netplan documents) and runs the cluster-wide checks.
+/// `Ok` carries the warnings of planning and checking; `Err` every error (with the
+/// warnings found). `n3x-inventory check` calls this on a cluster built from an
+/// inventory that has other errors too.
+pub fn plan_cluster(
+    doc: &Document,
+    input: InputKind,
+    cluster: &n3x_core::Cluster,
+) -> Result<(NetworkPlan, Diagnostics), Diagnostics> {
+    let mut diags = Diagnostics::new();
     let mut plans = Vec::new();
     let mut failed = Diagnostics::new();
     for (i, node) in cluster.nodes.iter().enumerate() {
         match plan::node_interfaces(doc, input, i, node) {
             Ok((defs, warnings)) => {
                 diags.extend(warnings);
-                plans.push(plan::plan_node(&cluster, node, defs));
+                plans.push(plan::plan_node(cluster, node, defs));
             }
             Err(e) => failed.extend(e),
         }
@@ -68,11 +90,44 @@ pub fn plan_document(doc: &Document) -> Result<(NetworkPlan, Diagnostics), Diagn
         .enumerate()
         .map(|(i, n)| n.network.netplan.as_ref().map(|_| plan::netplan_base(input, i)))
         .collect();
-    let mut found = check::check(&cluster, &plans, &bases);
+    let mut found = check::check(cluster, &plans, &bases);
     found.locate(doc);
     diags.extend(found);
     let plan = plan::plan_document(plans);
-    diags.into_result().map(|w| (plan, w))
+    let warnings = diags.into_result()?;
+    line_safe(plan, warnings, None)
+}
+
+/// Refuses a plan holding any string that would break a line of a networkd unit or
+/// header (a newline in an address label, a node name from a crafted file name …):
+/// such text cannot be escaped in networkd's format, so it never reaches a renderer.
+fn line_safe(
+    plan: NetworkPlan,
+    warnings: Diagnostics,
+    doc: Option<&Document>,
+) -> Result<(NetworkPlan, Diagnostics), Diagnostics> {
+    let value = serde_json::to_value(&plan).map_err(|e| {
+        Diagnostics(vec![n3x_core::Diagnostic::error("", format!("cannot encode the NetworkPlan: {e}"))])
+    })?;
+    let bad = n3x_core::comment::strings_with_line_breaks(&value);
+    if bad.is_empty() {
+        return Ok((plan, warnings));
+    }
+    let mut d = Diagnostics(
+        bad.into_iter()
+            .map(|path| {
+                n3x_core::Diagnostic::error(
+                    path,
+                    "holds a line break or another control character, which cannot be written into a networkd unit",
+                )
+                .with_help("remove the control character from the input (names, labels and values are single words)")
+            })
+            .collect(),
+    );
+    if let Some(doc) = doc {
+        d.locate(doc);
+    }
+    Err(d)
 }
 
 /// The JSON Schema of the `NetworkPlan` document, generated from the types.
@@ -97,7 +152,8 @@ pub fn plan_netplan(doc: &Document, name: &str) -> Result<(NetworkPlan, Diagnost
     found.locate(doc);
     diags.extend(found);
     let plan = plan::plan_document(vec![plan::plan_netplan_file(name, defs)]);
-    diags.into_result().map(|w| (plan, w))
+    let warnings = diags.into_result()?;
+    line_safe(plan, warnings, None)
 }
 
 /// The netplan section of an interface kind.
