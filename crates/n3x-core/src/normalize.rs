@@ -270,7 +270,14 @@ pub fn normalize(inv: &Inventory, facts: &[Facts]) -> Result<(Cluster, Diagnosti
         .iter()
         .map(|n| {
             let is_init = Some(&n.name) == first_server_name.as_ref();
-            normalize_node(n, &inv.networks, facts_by_node.get(n.name.as_str()).copied(), is_init, &server_url)
+            normalize_node(
+                n,
+                &inv.networks,
+                facts_by_node.get(n.name.as_str()).copied(),
+                is_init,
+                &server_url,
+                inv.addons.longhorn.enabled,
+            )
         })
         .collect();
 
@@ -281,6 +288,7 @@ pub fn normalize(inv: &Inventory, facts: &[Facts]) -> Result<(Cluster, Diagnosti
         domain: inv.cluster.domain.clone(),
         time_zone: inv.cluster.time_zone.clone(),
         state_version: inv.cluster.state_version.clone(),
+        nixpkgs: inv.cluster.nixpkgs,
         k3s,
         networks: inv.networks.clone(),
         pools: inv
@@ -329,9 +337,12 @@ fn normalize_node(
     facts: Option<&Facts>,
     cluster_init: bool,
     server_url: &str,
+    longhorn_addon: bool,
 ) -> Node {
     let network = normalize_network(n, networks, facts);
-    let longhorn = carries_longhorn(n);
+    // With the Longhorn add-on off no node carries Longhorn storage: no partition for it
+    // (n3x-disko gives /var the rest) and no Longhorn labels.
+    let longhorn = longhorn_addon && carries_longhorn(n);
     let gpu = n.gpu.unwrap_or(n.hardware.has_gpu());
     let mut labels = n.labels.clone();
     labels.insert(LABEL_HARDWARE.into(), n.hardware.as_str().into());
