@@ -37,6 +37,108 @@ pub fn decode_at<T: DeserializeOwned>(doc: &Document, path: &str, value: &Value)
     })
 }
 
+/// How many problems one part of a document may report before decoding gives up on it.
+const REPAIR_BUDGET: usize = 64;
+
+/// What [`decode_repairing`] found: the value (when it could be decoded, possibly
+/// without the fields that were wrong), every problem, and the paths it removed.
+#[derive(Debug)]
+pub struct Repaired<T> {
+    /// The decoded value; `None` when a required part was wrong or missing.
+    pub value: Option<T>,
+    /// Every problem found, in order.
+    pub problems: Vec<Diagnostic>,
+    /// Field paths (full, as in the problems) that were removed to go on decoding.
+    /// Findings about these paths later on are consequences, not new problems.
+    pub removed: Vec<String>,
+}
+
+/// Decodes like [`decode_at`], but reports every problem of the part instead of the
+/// first: after each failure the offending field is removed and decoding starts again
+/// (two unknown fields in one section are two errors). A bad list element removes the
+/// whole list, so later indexes never shift. A problem that cannot be removed (a
+/// required field) ends the part with `value: None`.
+pub fn decode_repairing<T: DeserializeOwned>(doc: &Document, path: &str, value: &Value) -> Repaired<T> {
+    let mut current = value.clone();
+    let mut problems: Vec<Diagnostic> = Vec::new();
+    let mut removed = Vec::new();
+    for _ in 0..REPAIR_BUDGET {
+        match decode_at::<T>(doc, path, &current) {
+            Ok(v) => return Repaired { value: Some(v), problems, removed },
+            Err(d) => {
+                let full = d.path.clone();
+                let is_missing = d.message.starts_with("missing required field");
+                // A field we removed ourselves is now "missing": not a new problem.
+                let consequence = is_missing && removed.iter().any(|r: &String| r.starts_with(&full));
+                if !consequence && !problems.contains(&d) {
+                    problems.push(d);
+                }
+                let target = removable(&full);
+                let rel = relative(path, &target);
+                if is_missing || rel.is_empty() || !remove_at(&mut current, rel) {
+                    return Repaired { value: None, problems, removed };
+                }
+                removed.push(target);
+            }
+        }
+    }
+    Repaired { value: None, problems, removed }
+}
+
+/// The path to remove for a problem at `full`: the field itself, or for a list
+/// element the list (so later indexes keep their meaning).
+fn removable(full: &str) -> String {
+    let mut p = full.to_string();
+    while p.ends_with(']') {
+        match p.rfind('[') {
+            Some(i) => p.truncate(i),
+            None => break,
+        }
+    }
+    p
+}
+
+/// `full` relative to `base` (`nodes[1].disk.size` under `nodes[1]` is `disk.size`).
+fn relative<'a>(base: &str, full: &'a str) -> &'a str {
+    if base.is_empty() {
+        return full;
+    }
+    match full.strip_prefix(base) {
+        Some(rest) => rest.strip_prefix('.').unwrap_or(rest),
+        None => "",
+    }
+}
+
+/// Removes the field at a relative path (`disk.size`, `pools[0].addresses`).
+fn remove_at(root: &mut Value, rel: &str) -> bool {
+    let parent = crate::source::parent_path(rel);
+    let key = rel[parent.len()..].trim_start_matches('.');
+    if key.is_empty() || key.starts_with('[') {
+        return false;
+    }
+    let mut cur = root;
+    for part in parent.split('.').filter(|p| !p.is_empty()) {
+        let (name, indexes) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        if !name.is_empty() {
+            match cur.get_mut(name) {
+                Some(next) => cur = next,
+                None => return false,
+            }
+        }
+        for idx in indexes.split('[').filter(|x| !x.is_empty()) {
+            let Ok(i) = idx.trim_end_matches(']').parse::<usize>() else { return false };
+            match cur.get_mut(i) {
+                Some(next) => cur = next,
+                None => return false,
+            }
+        }
+    }
+    cur.as_object_mut().is_some_and(|o| o.remove(key).is_some())
+}
+
 fn join_path(base: &str, inner: &str) -> String {
     if base.is_empty() {
         inner.to_string()

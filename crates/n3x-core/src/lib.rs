@@ -24,6 +24,7 @@ pub mod model;
 pub mod networkplan;
 pub mod nix;
 pub mod normalize;
+pub mod rollout;
 pub mod source;
 pub mod units;
 pub mod validate;

@@ -239,10 +239,14 @@ fn pad(out: &mut String, level: usize) {
 
 /// Whether a multi-line string survives an indented string (`''…''`) unchanged:
 /// Nix strips the smallest indentation, so at least one line must start with a
-/// non-blank character, and carriage returns are kept out.
+/// non-blank character, and carriage returns are kept out. A `'` just before the
+/// escape of `''` or `${` would merge with it (`'''${` reads as `''` then a live
+/// `${`), and a final `'` would merge with the closing `''`; such strings are quoted.
 fn fits_indented_string(s: &str) -> bool {
     s.contains('\n')
         && !s.contains('\r')
+        && !s.ends_with('\'')
+        && !s.contains("'${")
         && s.lines().any(|l| l.starts_with(|c: char| !c.is_whitespace()))
         && !s.lines().any(|l| !l.is_empty() && l.trim().is_empty())
 }
@@ -271,6 +275,9 @@ fn write_value(out: &mut String, v: &Nix, level: usize) {
     match v {
         Nix::Null => out.push_str("null"),
         Nix::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        // Nix reads `-9223372036854775808` as minus a literal that does not fit in an
+        // int ("invalid integer"), so the smallest int is written as a subtraction.
+        Nix::Int(i64::MIN) => out.push_str("(-9223372036854775807 - 1)"),
         // `[ 1 -7 ]` is a subtraction in Nix; a parenthesized negative is valid everywhere.
         Nix::Int(i) if *i < 0 => {
             let _ = write!(out, "({i})");
@@ -369,6 +376,9 @@ mod tests {
         assert!(fits_indented_string("a\n  b\n"));
         assert!(!fits_indented_string("  a\n  b\n"));
         assert!(!fits_indented_string("one line"));
+        // Printed as ''…'' this would end in the escape ''' and never close.
+        assert!(!fits_indented_string("a\nends in a quote'"));
+        assert!(!fits_indented_string("a\nquote before '${x}"));
         let mut s = String::new();
         write_indented_string(&mut s, "a: 1\nb: ''${x}\n", 0);
         assert_eq!(s, "''\n  a: 1\n  b: '''''${x}\n''");

@@ -46,8 +46,34 @@ const TOP_FIELDS: &[&str] =
 /// fields, wrong types, bad values) with its location. Node `defaults` are merged
 /// into each node before it is decoded.
 pub fn load_inventory(doc: &Document) -> Result<Inventory, Diagnostics> {
+    let partial = load_inventory_partial(doc)?;
+    match partial.inventory {
+        Some(inv) if !partial.problems.has_errors() => Ok(inv),
+        _ => Err(partial.problems),
+    }
+}
+
+/// An inventory read as far as it could be: what `check` validates semantically even
+/// when some fields were wrong.
+#[derive(Debug, Clone)]
+pub struct PartialInventory {
+    /// The inventory without the fields that were wrong (`None` when a required part,
+    /// such as a node's role or a network's CIDR, could not be read).
+    pub inventory: Option<Inventory>,
+    /// Every structural problem, located.
+    pub problems: Diagnostics,
+    /// Paths removed to go on reading; later findings about them are consequences.
+    pub removed: Vec<String>,
+}
+
+/// Reads an `Inventory` document like [`load_inventory`], but keeps going: every
+/// unknown field of a section is reported (not only the first), and when only optional
+/// fields were wrong the inventory is returned without them, so that semantic checks
+/// can still run. `Err` only when the document is not an Inventory at all.
+pub fn load_inventory_partial(doc: &Document) -> Result<PartialInventory, Diagnostics> {
     expect_kind(doc, &["Inventory"])?;
     let mut diags = Diagnostics::new();
+    let mut removed: Vec<String> = Vec::new();
     let Value::Object(top) = &doc.value else {
         return Err(Diagnostics(vec![Diagnostic::error("", "expected a mapping")]));
     };
@@ -62,6 +88,15 @@ pub fn load_inventory(doc: &Document) -> Result<Inventory, Diagnostics> {
     }
     let null = Value::Null;
     let field = |name: &str| top.get(name).unwrap_or(&null);
+    macro_rules! repaired {
+        ($path:expr, $value:expr) => {{
+            let path: &str = &$path;
+            let r = crate::decode::decode_repairing(doc, path, $value);
+            diags.0.extend(r.problems);
+            removed.extend(r.removed);
+            r.value
+        }};
+    }
     macro_rules! part {
         ($name:literal, $required:expr) => {{
             let v = field($name);
@@ -74,13 +109,7 @@ pub fn load_inventory(doc: &Document) -> Result<Inventory, Diagnostics> {
                 None
             } else {
                 let v = if v.is_null() { Value::Object(Default::default()) } else { v.clone() };
-                match decode_at(doc, $name, &v) {
-                    Ok(x) => Some(x),
-                    Err(d) => {
-                        diags.push(d);
-                        None
-                    }
-                }
+                repaired!($name, &v)
             }
         }};
     }
@@ -92,10 +121,11 @@ pub fn load_inventory(doc: &Document) -> Result<Inventory, Diagnostics> {
     let defaults: Option<crate::inventory::NodeDefaults> = part!("defaults", false);
     let admins = match field("admins") {
         Value::Null => Some(Vec::new()),
-        v => decode_at(doc, "admins", v).map_err(|d| diags.push(d)).ok(),
+        v => repaired!("admins", v),
     };
 
     let mut nodes = Vec::new();
+    let mut nodes_ok = true;
     match field("nodes") {
         Value::Array(items) => {
             if items.is_empty() {
@@ -109,28 +139,33 @@ pub fn load_inventory(doc: &Document) -> Result<Inventory, Diagnostics> {
             for (i, item) in items.iter().enumerate() {
                 let path = join_index("nodes", i);
                 let merged = merge_defaults(defaults_value, item);
-                match decode_at::<NodeSpec>(doc, &path, &merged) {
-                    Ok(n) => nodes.push(n),
-                    Err(d) => diags.push(d),
+                match repaired!(path, &merged) {
+                    Some(n) => nodes.push(n),
+                    None => nodes_ok = false,
                 }
             }
         }
-        Value::Null => diags.push(
-            Diagnostic::error("nodes", "missing required field \"nodes\"")
-                .at(doc.locate(""))
-                .with_help("add a \"nodes:\" list"),
-        ),
-        other => diags.push(
-            Diagnostic::error("nodes", format!("expected a list of nodes, got {}", type_name(other)))
-                .at(doc.locate("nodes")),
-        ),
+        Value::Null => {
+            nodes_ok = false;
+            diags.push(
+                Diagnostic::error("nodes", "missing required field \"nodes\"")
+                    .at(doc.locate(""))
+                    .with_help("add a \"nodes:\" list"),
+            )
+        }
+        other => {
+            nodes_ok = false;
+            diags.push(
+                Diagnostic::error("nodes", format!("expected a list of nodes, got {}", type_name(other)))
+                    .at(doc.locate("nodes")),
+            )
+        }
     }
-    if diags.has_errors() {
-        return Err(diags);
-    }
-    match (cluster, k3s, networks, load_balancer, addons, defaults, admins) {
-        (Some(cluster), Some(k3s), Some(networks), Some(load_balancer), Some(addons), Some(defaults), Some(admins)) => {
-            Ok(Inventory {
+    let inventory = match (cluster, k3s, networks, load_balancer, addons, defaults, admins) {
+        (Some(cluster), Some(k3s), Some(networks), Some(load_balancer), Some(addons), Some(defaults), Some(admins))
+            if nodes_ok =>
+        {
+            Some(Inventory {
                 api_version: API_VERSION.into(),
                 kind: "Inventory".into(),
                 cluster,
@@ -143,8 +178,9 @@ pub fn load_inventory(doc: &Document) -> Result<Inventory, Diagnostics> {
                 nodes,
             })
         }
-        _ => Err(diags),
-    }
+        _ => None,
+    };
+    Ok(PartialInventory { inventory, problems: diags, removed })
 }
 
 /// Node defaults merged under a node: maps merge recursively, everything else
@@ -191,34 +227,33 @@ pub fn load_cluster_with_facts(doc: &Document, facts: &[Facts]) -> Result<(Clust
 /// Normalizes a decoded inventory. Returns the cluster and its warnings, or every
 /// error found.
 pub fn normalize(inv: &Inventory, facts: &[Facts]) -> Result<(Cluster, Diagnostics), Diagnostics> {
-    let mut diags = crate::validate::validate(inv);
-    let facts_by_node: BTreeMap<&str, &Facts> = facts.iter().map(|f| (f.node.as_str(), f)).collect();
-    for (i, f) in facts.iter().enumerate() {
-        if !inv.nodes.iter().any(|n| n.name == f.node) {
-            diags.push(
-                Diagnostic::error(
-                    format!("facts[{i}].node"),
-                    format!("facts are for node \"{}\", which is not in the inventory", f.node),
-                )
-                .with_help("probe a node that the inventory lists, or add the node"),
-            );
-        }
-    }
+    let mut diags = crate::validate::validate_with_facts(inv, facts);
     if diags.has_errors() {
         return Err(diags);
     }
+    match build_cluster(inv, facts) {
+        Ok(cluster) => Ok((cluster, diags)),
+        Err(d) => {
+            diags.push(d);
+            Err(diags)
+        }
+    }
+}
 
+/// Builds the Cluster of an inventory without validating it (defaults, derived values,
+/// facts merged). [`normalize`] validates first; `check` builds the cluster of an
+/// inventory with errors too, so that the tools' own checks can run on it in the same
+/// run. `Err` only when there is no API address to derive.
+pub fn build_cluster(inv: &Inventory, facts: &[Facts]) -> Result<Cluster, Diagnostic> {
+    let facts_by_node: BTreeMap<&str, &Facts> = facts.iter().map(|f| (f.node.as_str(), f)).collect();
     let first_server = inv.nodes.iter().find(|n| n.role == Role::Server);
     let api_address = inv.k3s.api_address.or_else(|| first_server.and_then(|s| s.addresses.get("cluster").copied()));
     let Some(api_address) = api_address else {
-        diags.push(
-            Diagnostic::error(
-                "k3s.apiAddress",
-                "cannot derive the API address: the first server has no cluster address",
-            )
-            .with_help("set k3s.apiAddress, or give the first server a static addresses.cluster"),
-        );
-        return Err(diags);
+        return Err(Diagnostic::error(
+            "k3s.apiAddress",
+            "cannot derive the API address: the first server has no cluster address",
+        )
+        .with_help("set k3s.apiAddress, or give the first server a static addresses.cluster"));
     };
     let server_url = match api_address {
         IpAddr::V4(a) => format!("https://{a}:6443"),
@@ -314,7 +349,7 @@ pub fn normalize(inv: &Inventory, facts: &[Facts]) -> Result<(Cluster, Diagnosti
             .collect(),
         nodes,
     };
-    Ok((cluster, diags))
+    Ok(cluster)
 }
 
 /// Whether a node carries Longhorn storage: explicit, else every node except a

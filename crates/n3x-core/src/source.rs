@@ -27,6 +27,11 @@ impl Document {
     /// Parses YAML or JSON text. Syntax errors, duplicate keys and multi-document
     /// streams are reported with their position.
     pub fn parse(file: &str, text: &str) -> Result<Document, Diagnostics> {
+        // YAML allows a byte-order mark at the start; it is not part of the first key.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        if let Some(d) = nul_byte(file, text) {
+            return Err(Diagnostics(vec![d]));
+        }
         let mut builder = Builder::default();
         let mut parser = Parser::new_from_str(text);
         if let Err(e) = parser.load(&mut builder, true) {
@@ -77,6 +82,20 @@ impl Document {
             p = parent_path(p);
         }
     }
+}
+
+/// A NUL byte in the text, located. The YAML reader takes a NUL for the end of the
+/// stream, so without this check whatever follows one would be silently ignored.
+fn nul_byte(file: &str, text: &str) -> Option<Diagnostic> {
+    let at = text.find('\0')?;
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    Some(
+        Diagnostic::error("", "a NUL byte: YAML and JSON text cannot contain one")
+            .at(Some(Location { file: file.to_string(), line, column }))
+            .with_help("remove it (is this a binary file?)"),
+    )
 }
 
 /// The path one level up: `a.b[2]` → `a.b`, `a.b` → `a`, `a` → ``.
@@ -148,6 +167,15 @@ impl MarkedEventReceiver for Builder {
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
                 let (path, is_key) = self.next_slot();
+                if text.contains('\0') {
+                    // A `\0` or `\u0000` escape: no file n3x writes (a Nix string, a
+                    // networkd unit) can hold the character, so it is refused here.
+                    self.problems.push((
+                        path.clone(),
+                        pos,
+                        "a NUL character (\\0) in a value: no output format can hold it".into(),
+                    ));
+                }
                 if is_key {
                     let key_path = join_key(&path, &text);
                     if let Some(Frame::Map { map, pending_key, .. }) = self.stack.last_mut() {
@@ -288,6 +316,23 @@ mod tests {
         assert_eq!(err.0[0].location.as_ref().unwrap().line, 3);
         let err = Document::parse("x.yaml", "a: [1, 2\n").unwrap_err();
         assert!(err.0[0].message.starts_with("syntax error"));
+    }
+
+    #[test]
+    fn nul_bytes_are_refused_and_a_bom_is_skipped() {
+        // The YAML reader stops at a NUL: the duplicate key after it went unseen.
+        let err = Document::parse("x.yaml", "a: 1\nb: 2\0\na: 3\n").unwrap_err();
+        assert!(err.0[0].message.contains("NUL byte"), "{err:?}");
+        let loc = err.0[0].location.as_ref().unwrap();
+        assert_eq!((loc.line, loc.column), (2, 5));
+        let err = Document::parse("x.json", "{\"a\": \"x\\u0000y\"}").unwrap_err();
+        assert!(err.0[0].message.contains("NUL character"), "{err:?}");
+        assert_eq!(err.0[0].path, "a");
+        let err = Document::parse("x.yaml", "a: \"x\\0\"\n").unwrap_err();
+        assert!(err.0[0].message.contains("NUL character"), "{err:?}");
+        let doc = Document::parse("x.yaml", "\u{feff}apiVersion: 1\n").unwrap();
+        assert_eq!(doc.value, serde_json::json!({"apiVersion": 1}));
+        assert_eq!(doc.locate("apiVersion").unwrap().column, 1);
     }
 
     #[test]

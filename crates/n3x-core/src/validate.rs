@@ -13,6 +13,24 @@ use crate::model::{DiskLayout, Role};
 use crate::normalize::{carries_longhorn, node_path};
 use crate::units::Cidr;
 
+/// [`validate`] plus the checks of probe facts against the inventory: facts for a node
+/// that is not listed, and facts that contradict what the inventory says.
+pub fn validate_with_facts(inv: &Inventory, facts: &[crate::facts::Facts]) -> Diagnostics {
+    let mut d = validate(inv);
+    for (i, f) in facts.iter().enumerate() {
+        if !inv.nodes.iter().any(|n| n.name == f.node) {
+            d.push(
+                Diagnostic::error(
+                    format!("facts[{i}].node"),
+                    format!("facts are for node \"{}\", which is not in the inventory", f.node),
+                )
+                .with_help("probe a node that the inventory lists, or add the node"),
+            );
+        }
+    }
+    d
+}
+
 /// Runs every check and returns all findings (errors and warnings).
 pub fn validate(inv: &Inventory) -> Diagnostics {
     let mut d = Diagnostics::new();

@@ -28,11 +28,17 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Validate an inventory and print every problem.
-    #[command(after_help = "Example:\n  n3x-inventory check examples/edge-lab/inventory.yaml")]
+    /// Validate an inventory with every tool's rules (disks, network, add-ons, secrets)
+    /// and print every problem.
+    #[command(
+        after_help = "Examples:\n  n3x-inventory check examples/edge-lab/inventory.yaml\n  n3x-inventory check inventory.yaml --facts facts/n100-1.json"
+    )]
     Check {
         /// Inventory file (`-` or absent: standard input).
         file: Option<PathBuf>,
+        /// Facts documents from `probe` to compare with the inventory (repeatable).
+        #[arg(long = "facts", value_name = "FACTS")]
+        facts: Vec<PathBuf>,
     },
     /// Print the normalized Cluster JSON (every default applied, derived values filled in).
     #[command(after_help = "Example:\n  n3x-inventory normalize examples/edge-lab/inventory.yaml -o out/cluster.json")]
@@ -197,9 +203,8 @@ fn main() -> ExitCode {
     n3x_core::cli::run(TOOL, || run(cli))
 }
 
-/// Loads an Inventory or Cluster and reports its warnings.
-fn load(file: Option<&PathBuf>, deny: bool, facts: &[PathBuf]) -> Result<Cluster, Error> {
-    let doc = read_document(file.map(PathBuf::as_path))?;
+/// Reads Facts documents; every problem of every file is reported.
+fn read_facts(facts: &[PathBuf]) -> Result<Vec<n3x_core::Facts>, Error> {
     let mut facts_docs = Vec::new();
     let mut problems = n3x_core::Diagnostics::new();
     for f in facts {
@@ -214,6 +219,13 @@ fn load(file: Option<&PathBuf>, deny: bool, facts: &[PathBuf]) -> Result<Cluster
     if problems.has_errors() {
         return Err(Error::Rejected(problems));
     }
+    Ok(facts_docs)
+}
+
+/// Loads an Inventory or Cluster and reports its warnings.
+fn load(file: Option<&PathBuf>, deny: bool, facts: &[PathBuf]) -> Result<Cluster, Error> {
+    let doc = read_document(file.map(PathBuf::as_path))?;
+    let facts_docs = read_facts(facts)?;
     let (cluster, warnings) = n3x_core::normalize::load_cluster_with_facts(&doc, &facts_docs)?;
     n3x_core::cli::report_warnings(TOOL, &warnings, deny)?;
     Ok(cluster)
@@ -229,9 +241,18 @@ fn emit(output: Option<&PathBuf>, text: &str) -> Result<(), Error> {
 fn run(cli: Cli) -> Result<(), Error> {
     let deny = cli.deny_warnings;
     match cli.command {
-        Command::Check { file } => {
-            let c = load(file.as_ref(), deny, &[])?;
-            eprintln!("{TOOL}: ok: cluster {} with {} node(s)", c.name, c.nodes.len());
+        Command::Check { file, facts } => {
+            let doc = read_document(file.as_deref())?;
+            let facts_docs = read_facts(&facts)?;
+            let report = n3x_inventory::check::check(&doc, &facts_docs);
+            if report.findings.has_errors() {
+                return Err(Error::Rejected(report.findings));
+            }
+            n3x_core::cli::report_warnings(TOOL, &report.findings, deny)?;
+            match report.cluster {
+                Some(c) => eprintln!("{TOOL}: ok: cluster {} with {} node(s)", c.name, c.nodes.len()),
+                None => eprintln!("{TOOL}: ok"),
+            }
             Ok(())
         }
         Command::Normalize { file, facts, output } => {

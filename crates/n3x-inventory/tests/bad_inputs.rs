@@ -105,3 +105,39 @@ fn semantic_problems_are_all_reported_together() {
         assert!(stderr.contains(want), "missing {want:?} in:\n{stderr}");
     }
 }
+
+#[test]
+fn two_unknown_fields_in_one_section_are_both_reported() {
+    let text = "apiVersion: n3x.dev/v1alpha1\nkind: Inventory\ncluster: {name: lab}\nnetworks:\n  cluster: {cidr: 192.168.10.0/24}\nnodes:\n  - name: a\n    role: server\n    addresses: {cluster: 192.168.10.5}\n    disk: {size: 512GB, mountpoints: /, fstype: ext4}\n";
+    let out = Command::cargo_bin("n3x-inventory").unwrap().arg("check").write_stdin(text).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("<stdin>:10:25: nodes[0].disk.mountpoints: unknown field \"mountpoints\""), "{stderr}");
+    assert!(stderr.contains("<stdin>:10:41: nodes[0].disk.fstype: unknown field \"fstype\""), "{stderr}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn a_structural_error_does_not_hide_semantic_or_tool_errors() {
+    // A typo in node a's disk, a duplicate address on node b, and a disk too small for
+    // its layout on node c (only n3x-disko's planner knows that): all three in one run.
+    let text = "apiVersion: n3x.dev/v1alpha1\nkind: Inventory\ncluster: {name: lab}\nnetworks:\n  cluster: {cidr: 192.168.10.0/24}\nnodes:\n  - {name: a, role: server, addresses: {cluster: 192.168.10.5}, disk: {size: 512GB, sise: 1G}}\n  - {name: b, role: agent, addresses: {cluster: 192.168.10.5}, disk: {size: 512GB}}\n  - {name: c, role: agent, addresses: {cluster: 192.168.10.7}, disk: {size: 4GB}}\n";
+    let out = Command::cargo_bin("n3x-inventory").unwrap().arg("check").write_stdin(text).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for want in [
+        "<stdin>:7:", // the typo, located
+        "nodes[0].disk.sise: unknown field \"sise\"",
+        "nodes[1].addresses.cluster: address 192.168.10.5 is already used by node \"a\"",
+        "nodes[2].disk",
+    ] {
+        assert!(stderr.contains(want), "missing {want:?} in:\n{stderr}");
+    }
+    assert!(stderr.lines().filter(|l| l.contains("nodes[2].disk")).count() >= 1, "{stderr}");
+    // Each finding once.
+    let mut lines: Vec<&str> = stderr.lines().filter(|l| l.contains(": error: ")).collect();
+    let n = lines.len();
+    lines.sort_unstable();
+    lines.dedup();
+    assert_eq!(lines.len(), n, "a finding was printed twice:\n{stderr}");
+}

@@ -193,7 +193,7 @@ fn node_prints_one_node_or_suggests() {
 
 #[test]
 fn warnings_go_to_stderr_and_deny_warnings_rejects() {
-    let text = "apiVersion: n3x.dev/v1alpha1\nkind: Inventory\ncluster: {name: lab}\nnetworks:\n  cluster: {cidr: 192.168.10.0/24}\nnodes:\n  - {name: a, role: server, addresses: {cluster: 192.168.10.5}, network: {bond: {members: [x, y], mode: 802.3ad}}}\n";
+    let text = "apiVersion: n3x.dev/v1alpha1\nkind: Inventory\ncluster: {name: lab}\nnetworks:\n  cluster: {cidr: 192.168.10.0/24}\nnodes:\n  - {name: a, role: server, addresses: {cluster: 192.168.10.5}, disk: {size: 512GB}, network: {bond: {members: [x, y], mode: 802.3ad}}}\n";
     bin()
         .arg("check")
         .write_stdin(text)

@@ -22,7 +22,7 @@ use n3x_core::io::OutputFile;
 use n3x_core::networkplan::{NetworkPlan, NodeNetworkPlan};
 use n3x_core::{Diagnostic, Diagnostics, Document};
 
-use crate::plan::InputKind;
+pub use crate::plan::InputKind;
 
 /// Output forms of `render`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,13 +47,35 @@ pub fn plan_document(doc: &Document) -> Result<(NetworkPlan, Diagnostics), Diagn
     }
     let input = if kind == "Inventory" { InputKind::Inventory } else { InputKind::Cluster };
     let (cluster, mut diags) = n3x_core::normalize::load_cluster(doc)?;
+    let (plan, found) = match plan_cluster(doc, input, &cluster) {
+        Ok(x) => x,
+        Err(mut e) => {
+            e.extend(diags);
+            return Err(e);
+        }
+    };
+    diags.extend(found);
+    diags.into_result().map(|w| (plan, w))
+}
+
+/// Plans every node of an already loaded cluster (`doc` is the document it came from,
+/// for positions and embedded netplan documents) and runs the cluster-wide checks.
+/// `Ok` carries the warnings of planning and checking; `Err` every error (with the
+/// warnings found). `n3x-inventory check` calls this on a cluster built from an
+/// inventory that has other errors too.
+pub fn plan_cluster(
+    doc: &Document,
+    input: InputKind,
+    cluster: &n3x_core::Cluster,
+) -> Result<(NetworkPlan, Diagnostics), Diagnostics> {
+    let mut diags = Diagnostics::new();
     let mut plans = Vec::new();
     let mut failed = Diagnostics::new();
     for (i, node) in cluster.nodes.iter().enumerate() {
         match plan::node_interfaces(doc, input, i, node) {
             Ok((defs, warnings)) => {
                 diags.extend(warnings);
-                plans.push(plan::plan_node(&cluster, node, defs));
+                plans.push(plan::plan_node(cluster, node, defs));
             }
             Err(e) => failed.extend(e),
         }
@@ -68,7 +90,7 @@ pub fn plan_document(doc: &Document) -> Result<(NetworkPlan, Diagnostics), Diagn
         .enumerate()
         .map(|(i, n)| n.network.netplan.as_ref().map(|_| plan::netplan_base(input, i)))
         .collect();
-    let mut found = check::check(&cluster, &plans, &bases);
+    let mut found = check::check(cluster, &plans, &bases);
     found.locate(doc);
     diags.extend(found);
     let plan = plan::plan_document(plans);

@@ -472,6 +472,13 @@ pub fn parse_yaml(text: &str) -> Result<Vec<Node>, ParseError> {
     if text.trim().is_empty() {
         return Err(perr(0, 0, "the file is empty (sops: \"File cannot be completely empty\")"));
     }
+    // The YAML scanner takes a NUL for the end of the stream: whatever followed it
+    // would be dropped from the file without a word.
+    if let Some(at) = text.find('\0') {
+        let before = &text[..at];
+        let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+        return Err(perr(before.matches('\n').count() + 1, col, "a NUL byte: YAML text cannot contain one"));
+    }
     let mut parser = Parser::new_from_str(text);
     let mut events = Vec::new();
     loop {
@@ -1322,6 +1329,9 @@ mod tests {
         assert!(parse_yaml("").is_err());
         let e = parse_yaml("a: [1\n").unwrap_err();
         assert!(e.line > 0);
+        // A NUL ended the stream: the duplicate key after it went unseen.
+        let e = parse_yaml("a: 1\nb: 2\0\na: 3\n").unwrap_err();
+        assert_eq!((e.line, e.col, e.msg.contains("NUL byte")), (2, 5, true), "{e:?}");
     }
 
     #[test]

@@ -311,6 +311,18 @@ impl Drop for Sshd {
 impl Sshd {
     /// Starts one, or returns `None` (skip) when sshd or ssh-keygen is missing off CI.
     pub fn start() -> Option<Sshd> {
+        Sshd::start_with("")
+    }
+
+    /// Starts one whose sessions find the programs in `bin` before the system's: the
+    /// stand-ins a test puts on "the node's PATH" (recorded `lsblk`, `ip`, `kubectl` …).
+    /// sshd's `ForceCommand` runs every requested command through `sh -c` with that PATH.
+    pub fn start_with_path(bin: &Path) -> Option<Sshd> {
+        let path = format!("{}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", bin.display());
+        Sshd::start_with(&format!("ForceCommand env PATH={path} /bin/sh -c \"$SSH_ORIGINAL_COMMAND\"\n"))
+    }
+
+    fn start_with(extra_config: &str) -> Option<Sshd> {
         let sshd = require(SSHD)?;
         let keygen = require(SSH_KEYGEN)?;
         let dir = tempfile::tempdir().expect("temp dir");
@@ -341,7 +353,7 @@ impl Sshd {
                 format!(
                     "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nPidFile {}\nAuthorizedKeysFile {}\n\
                      UsePAM no\nStrictModes no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n\
-                     PermitRootLogin prohibit-password\nLogLevel ERROR\n",
+                     PermitRootLogin prohibit-password\nLogLevel ERROR\n{extra_config}",
                     host.display(),
                     dir.path().join("sshd.pid").display(),
                     authorized.display()

@@ -1,0 +1,344 @@
+//! `n3x-deploy`: arguments, reading, writing and exit codes. Everything else is in the library.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use n3x_core::cli::{report_warnings, run, Error};
+use n3x_core::io::{read_document, to_json, write_atomic, write_stdout};
+use n3x_core::rollout::Action;
+use n3x_core::Cluster;
+use n3x_deploy::plan::{plan, PlanOptions};
+use n3x_deploy::preflight::PreflightOptions;
+use n3x_deploy::report::Recorder;
+use n3x_deploy::TOOL;
+use n3x_inventory::probe::Remote;
+
+/// Install, update, verify and roll back the nodes of an n3x cluster, in safe waves.
+///
+/// Input is an n3x Inventory or Cluster (YAML or JSON), from FILE or standard input.
+/// Exit codes: 0 success, 1 failed (input rejected or a step failed), 2 usage,
+/// 3 partial (some nodes done, then a failure stopped the run), 4 a node was rolled
+/// back, 5 refused (a preflight or the confirmation said no; nothing was changed).
+#[derive(Debug, Parser)]
+#[command(name = "n3x-deploy", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Args)]
+struct Input {
+    /// Inventory or Cluster (YAML or JSON); standard input when absent or `-`.
+    #[arg(long = "cluster", short = 'c', value_name = "FILE", global = true, id = "cluster")]
+    file: Option<PathBuf>,
+    /// Probe facts to merge (Inventory input), as `n3x-inventory probe --out` writes them.
+    #[arg(long = "facts", value_name = "FACTS", global = true)]
+    facts: Vec<PathBuf>,
+    /// Treat warnings as errors.
+    #[arg(long, global = true)]
+    deny_warnings: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct PlanArgs {
+    /// Install (wipes disks) or update (switches running nodes).
+    #[arg(long, value_enum, default_value_t = ActionArg::Update)]
+    action: ActionArg,
+    /// Only these nodes (comma-separated or repeated); all when absent.
+    #[arg(long, value_delimiter = ',', value_name = "NODE")]
+    nodes: Vec<String>,
+    /// Agents per wave.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    batch: usize,
+    /// Update this node alone first; the rest waits for its health gate.
+    #[arg(long, value_name = "NODE")]
+    canary: Option<String>,
+    /// The cluster already runs: a reinstalled first server joins through another server.
+    #[arg(long, conflicts_with = "first_bring_up")]
+    cluster_up: bool,
+    /// The cluster does not run yet: the first server initializes it.
+    #[arg(long)]
+    first_bring_up: bool,
+    /// The flake the systems come from.
+    #[arg(long, default_value = ".", value_name = "REF")]
+    flake: String,
+    /// Build other-architecture systems here through binfmt emulation instead of on the node.
+    #[arg(long)]
+    binfmt: bool,
+    /// The deployer's Nix system; defaults to this machine's.
+    #[arg(long, value_name = "SYSTEM")]
+    deployer_system: Option<String>,
+    /// SSH private key passed to nixos-anywhere and nix (else the agent's).
+    #[arg(long, short = 'i', value_name = "FILE")]
+    identity: Option<PathBuf>,
+    /// Folder of per-node --extra-files trees (DIR/<node>/…).
+    #[arg(long, default_value = "extra-files", value_name = "DIR")]
+    extra_files: String,
+    /// Folder of LUKS key files on this machine (DIR/<node>.key, DIR/<node>.password).
+    #[arg(long, default_value = "luks-keys", value_name = "DIR")]
+    luks_keys: String,
+    /// Seconds a switched node has to answer before it rolls itself back.
+    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+    rollback_after: u64,
+}
+
+#[derive(Debug, clap::Args)]
+struct SshArgs {
+    /// SSH private key (else the agent's, then ~/.ssh/id_ed25519).
+    #[arg(long, short = 'i', value_name = "FILE")]
+    identity: Option<PathBuf>,
+    /// known_hosts to verify the nodes against (default ~/.ssh/known_hosts).
+    #[arg(long, value_name = "FILE")]
+    known_hosts: Option<PathBuf>,
+    /// Trust a node that known_hosts does not list yet (a changed key is always refused).
+    #[arg(long)]
+    accept_new: bool,
+    /// Seconds to wait for a connection or an answer.
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    timeout: u64,
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// Output: a table of checks, or the DeployReport JSON (events then go to stderr as JSON lines).
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    format: FormatArg,
+    /// Write the JSON-lines event stream to FILE.
+    #[arg(long, value_name = "FILE")]
+    events: Option<PathBuf>,
+    /// Write one log file per node into DIR (DIR/<node>.log).
+    #[arg(long, value_name = "DIR")]
+    log_dir: Option<PathBuf>,
+    /// Also write the final DeployReport JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FormatArg {
+    /// A table of checks and node results.
+    Table,
+    /// The DeployReport JSON.
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ActionArg {
+    Install,
+    Update,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum SchemaArg {
+    /// The RolloutPlan document.
+    Rolloutplan,
+    /// The DeployReport document.
+    Deployreport,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Plan a rollout: waves in a safe order, per node the build location and exact commands (RolloutPlan JSON).
+    ///
+    /// Example: n3x-deploy plan -c cluster.json --action install
+    #[command(after_help = "Examples:\n  n3x-deploy plan -c inventory.yaml --action install\n  \
+        n3x-deploy plan -c cluster.json --canary n100-3 --batch 10 | jq '.waves[].name'\n  \
+        n3x-deploy plan -c cluster.json --action install --nodes n100-1 --cluster-up")]
+    Plan {
+        /// Inventory or Cluster (YAML or JSON); same as --cluster.
+        #[arg(value_name = "FILE")]
+        path: Option<PathBuf>,
+        #[command(flatten)]
+        input: Input,
+        #[command(flatten)]
+        plan: Box<PlanArgs>,
+        /// Write to FILE instead of standard output.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Probe nodes and compare them with the inventory before anything destructive.
+    ///
+    /// Example: n3x-deploy preflight n100-1 -c cluster.json
+    #[command(after_help = "Examples:\n  n3x-deploy preflight n100-1 n100-2 -c cluster.json\n  \
+        n3x-deploy preflight jetson-1 -c cluster.json --installer --format json | jq '.checks[] | select(.status==\"fail\")'\n\n\
+        Checks: arch (uname -m against the hardware profile), disk-exists (the declared device resolves \
+        to a whole disk; its partitions are shown), disk-size (not smaller, at most 5% larger), \
+        disk-unmounted, nics (names and MACs), host-key (the inventory's key). Exit 5 when any fails.")]
+    Preflight {
+        /// Nodes to check (all when none).
+        #[arg(value_name = "NODE")]
+        nodes: Vec<String>,
+        #[command(flatten)]
+        input: Input,
+        #[command(flatten)]
+        ssh: SshArgs,
+        #[command(flatten)]
+        run: RunArgs,
+        /// The targets run an installer image: skip the host-key check.
+        #[arg(long)]
+        installer: bool,
+    },
+    /// Print the JSON Schema of the RolloutPlan or DeployReport document.
+    ///
+    /// Example: n3x-deploy schema rolloutplan > schemas/rolloutplan.schema.json
+    Schema {
+        /// Which document.
+        #[arg(value_enum)]
+        kind: SchemaArg,
+    },
+    /// Print a shell completion script.
+    ///
+    /// Example: n3x-deploy completions bash > /etc/bash_completion.d/n3x-deploy
+    Completions {
+        /// Shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    ///
+    /// Example: n3x-deploy man > n3x-deploy.1
+    Man,
+}
+
+fn load(input: &Input) -> Result<Cluster, Error> {
+    let doc = read_document(input.file.as_deref())?;
+    let mut facts = Vec::new();
+    let mut problems = n3x_core::Diagnostics::new();
+    for f in &input.facts {
+        let fdoc = read_document(Some(f))?;
+        match n3x_core::decode::expect_kind(&fdoc, &["Facts"]).and_then(|_| {
+            n3x_core::decode::decode_at(&fdoc, "", &fdoc.value).map_err(|d| n3x_core::Diagnostics(vec![d]))
+        }) {
+            Ok(x) => facts.push(x),
+            Err(d) => problems.extend(d),
+        }
+    }
+    if problems.has_errors() {
+        return Err(Error::Rejected(problems));
+    }
+    let (cluster, warnings) = n3x_core::normalize::load_cluster_with_facts(&doc, &facts)?;
+    report_warnings(TOOL, &warnings, input.deny_warnings)?;
+    Ok(cluster)
+}
+
+/// This machine's Nix system double.
+fn this_system() -> String {
+    format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS)
+}
+
+fn plan_options(p: &PlanArgs) -> PlanOptions {
+    PlanOptions {
+        action: match p.action {
+            ActionArg::Install => Action::Install,
+            ActionArg::Update => Action::Update,
+        },
+        nodes: p.nodes.clone(),
+        batch: p.batch,
+        canary: p.canary.clone(),
+        cluster_up: if p.cluster_up {
+            Some(true)
+        } else if p.first_bring_up {
+            Some(false)
+        } else {
+            None
+        },
+        flake: p.flake.clone(),
+        deployer_system: p.deployer_system.clone().unwrap_or_else(this_system),
+        binfmt: p.binfmt,
+        identity: p.identity.as_ref().map(|i| i.display().to_string()),
+        extra_files: p.extra_files.clone(),
+        luks_keys: p.luks_keys.clone(),
+        rollback_after: p.rollback_after,
+    }
+}
+
+fn emit(output: Option<&Path>, text: &str) -> Result<(), Error> {
+    match output {
+        Some(p) if p.as_os_str() != "-" => write_atomic(p, text.as_bytes(), None),
+        _ => write_stdout(text.as_bytes()),
+    }
+}
+
+fn ssh_options(a: &SshArgs) -> n3x_deploy::connect::SshOptions {
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+    n3x_deploy::connect::SshOptions {
+        identity: a.identity.clone(),
+        known_hosts: a.known_hosts.clone().unwrap_or_else(|| home.join(".ssh/known_hosts")),
+        accept_new: a.accept_new,
+        timeout: std::time::Duration::from_secs(a.timeout.max(1)),
+    }
+}
+
+fn recorder(command: &str, a: &RunArgs) -> Result<Recorder, Error> {
+    let events: Option<Box<dyn std::io::Write>> = match &a.events {
+        Some(p) => Some(Box::new(
+            std::fs::File::create(p).map_err(|e| Error::Write { path: p.display().to_string(), source: e })?,
+        )),
+        None if a.format == FormatArg::Json => Some(Box::new(std::io::stderr())),
+        None => None,
+    };
+    let human = a.format == FormatArg::Table;
+    Ok(Recorder::new(command, events, human, a.log_dir.clone()))
+}
+
+/// Prints the report (table or JSON), writes --report, and returns the exit code.
+fn finish(rec: &mut Recorder, a: &RunArgs) -> Result<u8, Error> {
+    let report = rec.finish();
+    for e in rec.errors() {
+        eprintln!("{TOOL}: warning: {e}");
+    }
+    let json = to_json(&report)?;
+    if let Some(p) = &a.report {
+        write_atomic(p, json.as_bytes(), None)?;
+    }
+    match a.format {
+        FormatArg::Json => write_stdout(json.as_bytes())?,
+        FormatArg::Table => write_stdout(n3x_deploy::report::table(&report.checks).as_bytes())?,
+    }
+    Ok(n3x_deploy::report::exit_code(report.outcome))
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            // --help and --version are not errors; clap knows which is which.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let code = std::cell::Cell::new(0u8);
+    let status = run(TOOL, || dispatch(cli, &code));
+    if status == ExitCode::SUCCESS {
+        ExitCode::from(code.get())
+    } else {
+        status
+    }
+}
+
+fn dispatch(cli: Cli, code: &std::cell::Cell<u8>) -> Result<(), Error> {
+    match cli.command {
+        Command::Preflight { nodes, input, ssh, run, installer } => {
+            let cluster = load(&input)?;
+            let opts = ssh_options(&ssh);
+            let mut rec = recorder("preflight", &run)?;
+            let mut connect = |n: &n3x_core::cluster::Node| -> Result<Box<dyn Remote>, String> {
+                Ok(Box::new(n3x_deploy::connect::connect(n, &opts)?))
+            };
+            n3x_deploy::preflight::run(&cluster, &nodes, PreflightOptions { installer }, &mut connect, &mut rec)?;
+            code.set(finish(&mut rec, &run)?);
+            Ok(())
+        }
+        Command::Plan { path, mut input, plan: args, output } => {
+            input.file = path.or(input.file);
+            let cluster = load(&input)?;
+            let p = plan(&cluster, &plan_options(&args))?;
+            emit(output.as_deref(), &to_json(&p)?)
+        }
+        Command::Schema { kind } => {
+            write_stdout(n3x_deploy::schema(matches!(kind, SchemaArg::Deployreport))?.as_bytes())
+        }
+        Command::Completions { shell } => n3x_core::cli::write_completions(Cli::command(), shell),
+        Command::Man => n3x_core::cli::write_man(Cli::command()),
+    }
+}

@@ -1,0 +1,181 @@
+//! The record of a run: JSON-lines events while it runs (`--events FILE`, or stderr with
+//! `--format json`), per-node log files (`--log-dir`), human lines on stderr otherwise,
+//! and the final `DeployReport`. The outcome decides the exit code.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use n3x_core::rollout::{CheckResult, CheckStatus, DeployReport, NodeReport, NodeStatus, Outcome};
+use n3x_core::API_VERSION;
+use serde_json::{json, Value};
+
+/// Exit code of an outcome: 0 succeeded, 1 failed, 3 partial, 4 rolled back, 5 refused
+/// (2 is the usage error of every n3x tool).
+pub fn exit_code(o: Outcome) -> u8 {
+    match o {
+        Outcome::Succeeded => 0,
+        Outcome::Failed => 1,
+        Outcome::Partial => 3,
+        Outcome::RolledBack => 4,
+        Outcome::Refused => 5,
+    }
+}
+
+/// The outcome of a run from its node results: rolled back wins, then refused, then
+/// partial (something done, something failed), then failed.
+pub fn outcome(nodes: &[NodeReport], checks: &[CheckResult]) -> Outcome {
+    let has = |s: NodeStatus| nodes.iter().any(|n| n.status == s);
+    if has(NodeStatus::RolledBack) {
+        Outcome::RolledBack
+    } else if has(NodeStatus::Refused) {
+        Outcome::Refused
+    } else if has(NodeStatus::Failed) || checks.iter().any(|c| c.status == CheckStatus::Fail) {
+        if has(NodeStatus::Done) {
+            Outcome::Partial
+        } else {
+            Outcome::Failed
+        }
+    } else {
+        Outcome::Succeeded
+    }
+}
+
+/// Collects events, checks and node results of one run.
+pub struct Recorder {
+    command: String,
+    events: Option<Box<dyn Write>>,
+    human: bool,
+    log_dir: Option<PathBuf>,
+    nodes: Vec<NodeReport>,
+    checks: Vec<CheckResult>,
+    errors: Vec<String>,
+}
+
+impl std::fmt::Debug for Recorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recorder").field("command", &self.command).finish()
+    }
+}
+
+impl Recorder {
+    /// A recorder for `command`. `events`: where JSON lines go; `human`: also print a line
+    /// per event on stderr; `log_dir`: per-node logs.
+    pub fn new(command: &str, events: Option<Box<dyn Write>>, human: bool, log_dir: Option<PathBuf>) -> Recorder {
+        Recorder {
+            command: command.into(),
+            events,
+            human,
+            log_dir,
+            nodes: Vec::new(),
+            checks: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// Emits one event: `{"event": kind, …fields}`.
+    pub fn event(&mut self, kind: &str, node: Option<&str>, fields: Value) {
+        let mut v = json!({"event": kind});
+        if let Some(n) = node {
+            v["node"] = json!(n);
+        }
+        if let (Some(obj), Value::Object(extra)) = (v.as_object_mut(), fields) {
+            obj.extend(extra);
+        }
+        if let Some(w) = &mut self.events {
+            // An event sink that fails must not stop a rollout half-way; it is reported at the end.
+            if writeln!(w, "{v}").and_then(|_| w.flush()).is_err() {
+                self.errors.push("cannot write the event stream".into());
+                self.events = None;
+            }
+        }
+        if self.human {
+            let msg = v.get("message").and_then(Value::as_str).unwrap_or("");
+            let step = v.get("step").and_then(Value::as_str).map(|s| format!(" {s}")).unwrap_or_default();
+            eprintln!(
+                "n3x-deploy: {}{step}: {kind}{}",
+                node.unwrap_or("cluster"),
+                if msg.is_empty() { String::new() } else { format!(": {msg}") }
+            );
+        }
+        if let Some(n) = node {
+            self.log(n, &v.to_string());
+        }
+    }
+
+    /// Appends a line to the node's log file under `--log-dir`.
+    pub fn log(&mut self, node: &str, line: &str) {
+        let Some(dir) = &self.log_dir else { return };
+        let path = dir.join(format!("{node}.log"));
+        let res = std::fs::create_dir_all(dir).and_then(|_| {
+            let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
+            writeln!(f, "{line}")
+        });
+        if let Err(e) = res {
+            self.errors.push(format!("cannot write {}: {}", path.display(), n3x_core::io::describe_io(&e)));
+            self.log_dir = None;
+        }
+    }
+
+    /// Records a check.
+    pub fn check(&mut self, c: CheckResult) {
+        let fields = json!({"name": c.name, "status": c.status, "evidence": c.evidence});
+        self.event("check", c.node.clone().as_deref(), fields);
+        self.checks.push(c);
+    }
+
+    /// Records a node's result.
+    pub fn node(&mut self, r: NodeReport) {
+        self.event(
+            "node",
+            Some(r.node.as_str()),
+            json!({"status": r.status, "message": r.message, "millis": r.millis}),
+        );
+        self.nodes.push(r);
+    }
+
+    /// The checks so far.
+    pub fn checks(&self) -> &[CheckResult] {
+        &self.checks
+    }
+
+    /// Problems with the event stream or the logs.
+    pub fn errors(&self) -> &[String] {
+        &self.errors
+    }
+
+    /// The final report.
+    pub fn finish(&mut self) -> DeployReport {
+        let outcome = outcome(&self.nodes, &self.checks);
+        self.event("finished", None, json!({"outcome": outcome, "exitCode": exit_code(outcome)}));
+        DeployReport {
+            api_version: API_VERSION.into(),
+            kind: "DeployReport".into(),
+            command: self.command.clone(),
+            outcome,
+            nodes: self.nodes.clone(),
+            checks: self.checks.clone(),
+        }
+    }
+}
+
+/// Checks as a table: status, node, name, evidence.
+pub fn table(checks: &[CheckResult]) -> String {
+    let w_node = checks.iter().map(|c| c.node.as_deref().unwrap_or("-").len()).max().unwrap_or(1).max(4);
+    let w_name = checks.iter().map(|c| c.name.len()).max().unwrap_or(1).max(5);
+    let mut s = format!("{:<6} {:<w_node$} {:<w_name$} {}\n", "STATUS", "NODE", "CHECK", "EVIDENCE");
+    for c in checks {
+        let status = match c.status {
+            CheckStatus::Pass => "ok",
+            CheckStatus::Fail => "FAIL",
+            CheckStatus::Skip => "skip",
+        };
+        // Evidence comes from machines: one line, whatever it contains.
+        let evidence = c.evidence.replace(['\n', '\r'], " ");
+        s.push_str(&format!(
+            "{status:<6} {:<w_node$} {:<w_name$} {evidence}\n",
+            c.node.as_deref().unwrap_or("-"),
+            c.name
+        ));
+    }
+    s
+}
