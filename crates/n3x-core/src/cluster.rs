@@ -17,7 +17,7 @@ use crate::model::{
     BondMode, Boot, Cni, DiskLayout, Encryption, FlannelBackend, Hardware, LacpRate, Role, SwapSpec, TmpMode,
     TransmitHashPolicy,
 };
-use crate::units::{Cidr, IpRange, MacAddr, NodeName};
+use crate::units::{Cidr, IfName, IpRange, MacAddr, NodeName};
 
 /// The normalized cluster.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -172,11 +172,11 @@ pub struct NodeSsh {
 }
 
 /// Network configuration of one node.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NodeNetwork {
     /// The interface carrying the cluster network (a bond or VLAN rather than a member).
-    pub primary: String,
+    pub primary: IfName,
     /// DHCPv4 on the primary interface.
     pub dhcp: bool,
     /// Physical NICs.
@@ -200,7 +200,7 @@ pub struct NodeNetwork {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Link {
     /// Interface name.
-    pub name: String,
+    pub name: IfName,
     /// Permanent MAC, when known.
     pub mac: Option<MacAddr>,
 }
@@ -210,9 +210,9 @@ pub struct Link {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Bond {
     /// Interface name.
-    pub name: String,
+    pub name: IfName,
     /// Member NICs.
-    pub members: Vec<String>,
+    pub members: Vec<IfName>,
     /// Mode.
     pub mode: BondMode,
     /// LACP rate.
@@ -222,7 +222,7 @@ pub struct Bond {
     /// MII monitor interval, ms.
     pub miimon: u32,
     /// Primary member.
-    pub primary: Option<String>,
+    pub primary: Option<IfName>,
 }
 
 /// A VLAN.
@@ -230,11 +230,11 @@ pub struct Bond {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Vlan {
     /// Interface name.
-    pub name: String,
+    pub name: IfName,
     /// VLAN id.
     pub id: u16,
     /// Parent link.
-    pub link: String,
+    pub link: IfName,
 }
 
 /// A named network on an interface.
@@ -244,7 +244,7 @@ pub struct Attachment {
     /// Network name.
     pub network: String,
     /// Interface.
-    pub interface: String,
+    pub interface: IfName,
     /// `ADDRESS/PREFIX`; null with DHCP.
     #[schemars(with = "Option<String>")]
     pub address: Option<IpNet>,
@@ -261,7 +261,7 @@ pub struct Attachment {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct InterfaceAddress {
     /// Interface.
-    pub interface: String,
+    pub interface: IfName,
     /// `ADDRESS/PREFIX`.
     #[schemars(with = "String")]
     pub address: IpNet,
@@ -272,7 +272,7 @@ pub struct InterfaceAddress {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Route {
     /// Interface.
-    pub interface: String,
+    pub interface: IfName,
     /// Destination.
     pub to: Cidr,
     /// Next hop.

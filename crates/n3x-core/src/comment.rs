@@ -70,6 +70,35 @@ pub fn push_paragraph(out: &mut String, indent: &str, text: &str) {
     }
 }
 
+/// The field paths of every string in `value` that holds a character [`one_line`]
+/// would escape: text that would break a line-oriented format (a networkd unit, an INI
+/// file) if a renderer wrote it into a line. Renderers of such formats refuse a
+/// document with any.
+pub fn strings_with_line_breaks(value: &serde_json::Value) -> Vec<String> {
+    fn walk(v: &serde_json::Value, path: String, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::String(s) if s.chars().any(unsafe_in_line) => out.push(path),
+            serde_json::Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    walk(item, crate::source::join_index(&path, i), out);
+                }
+            }
+            serde_json::Value::Object(map) => {
+                for (k, item) in map {
+                    if k.chars().any(unsafe_in_line) {
+                        out.push(crate::source::join_key(&path, &one_line(k)));
+                    }
+                    walk(item, crate::source::join_key(&path, k), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(value, String::new(), &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,6 +109,12 @@ mod tests {
         push_line(&mut out, "  ", "x\n[Network]\rDNS=1\t\u{b}\u{c}\u{85}\u{2028}\u{2029}\u{0}y");
         assert_eq!(out, "  # x\\n[Network]\\rDNS=1\t\\u{b}\\u{c}\\u{85}\\u{2028}\\u{2029}\\u{0}y\n");
         assert_eq!(out.lines().count(), 1);
+    }
+
+    #[test]
+    fn finds_every_string_that_would_break_a_line() {
+        let v = serde_json::json!({"a": ["ok", "x\ny"], "b": {"c\rd": 1, "e": "tab\tok"}});
+        assert_eq!(strings_with_line_breaks(&v), vec!["a[1]".to_string(), "b.c\\rd".to_string()]);
     }
 
     #[test]

@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use crate::comment::one_line;
+
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -85,6 +87,9 @@ impl Diagnostic {
 }
 
 impl fmt::Display for Diagnostic {
+    /// One line per finding (plus a help line): paths, file names and messages can
+    /// quote input text, so each goes through [`one_line`] and a crafted key or file
+    /// name cannot forge further lines of the report.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let label = match self.severity {
             Severity::Error => "error",
@@ -92,14 +97,14 @@ impl fmt::Display for Diagnostic {
         };
         write!(f, "{label}: ")?;
         if let Some(loc) = &self.location {
-            write!(f, "{loc}: ")?;
+            write!(f, "{}: ", one_line(&loc.to_string()))?;
         }
         if !self.path.is_empty() {
-            write!(f, "{}: ", self.path)?;
+            write!(f, "{}: ", one_line(&self.path))?;
         }
-        write!(f, "{}", self.message)?;
+        write!(f, "{}", one_line(&self.message))?;
         if let Some(help) = &self.help {
-            write!(f, "\n  help: {help}")?;
+            write!(f, "\n  help: {}", one_line(help))?;
         }
         Ok(())
     }

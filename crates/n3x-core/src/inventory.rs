@@ -18,7 +18,7 @@ use crate::model::{
     BondMode, Cni, DiskLayout, Encryption, FlannelBackend, Hardware, K3sComponent, LacpRate, PolicyKind, Role,
     SwapSpec, TmpMode, TransmitHashPolicy,
 };
-use crate::units::{ByteSize, Cidr, IpRange, MacAddr, NodeName};
+use crate::units::{ByteSize, Cidr, IfName, IpRange, MacAddr, NodeName};
 
 /// The API version every n3x document carries.
 pub const API_VERSION: &str = "n3x.dev/v1alpha1";
@@ -492,7 +492,7 @@ pub struct NodeSpec {
 pub struct NetworkIntent {
     /// The single NIC's name (default from the hardware profile).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub interface: Option<String>,
+    pub interface: Option<IfName>,
     /// The single NIC's MAC; its name is then pinned with a `.link` unit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mac: Option<MacAddr>,
@@ -507,7 +507,7 @@ pub struct NetworkIntent {
     pub vlans: Vec<VlanSpec>,
     /// Which interface carries a network, when not the primary one: `{storage: enp2s0}`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub attach: BTreeMap<String, String>,
+    pub attach: BTreeMap<String, IfName>,
     /// Also run DHCPv4 on the primary interface.
     #[serde(default)]
     pub dhcp: bool,
@@ -524,7 +524,7 @@ pub struct NetworkIntent {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Nic {
     /// Interface name.
-    pub name: String,
+    pub name: IfName,
     /// Permanent MAC address (pins the name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mac: Option<MacAddr>,
@@ -536,9 +536,9 @@ pub struct Nic {
 pub struct BondSpec {
     /// Bond interface name.
     #[serde(default = "default_bond_name")]
-    pub name: String,
+    pub name: IfName,
     /// Member NIC names.
-    pub members: Vec<String>,
+    pub members: Vec<IfName>,
     /// Bonding mode.
     #[serde(default)]
     pub mode: BondMode,
@@ -553,11 +553,11 @@ pub struct BondSpec {
     pub miimon: u32,
     /// Primary member (active-backup).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub primary: Option<String>,
+    pub primary: Option<IfName>,
 }
 
-fn default_bond_name() -> String {
-    "bond0".into()
+fn default_bond_name() -> IfName {
+    IfName::bond0()
 }
 fn default_miimon() -> u32 {
     100
@@ -571,13 +571,13 @@ pub struct VlanSpec {
     pub id: u16,
     /// Parent link (default: the primary interface).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub link: Option<String>,
+    pub link: Option<IfName>,
     /// The named network carried on this VLAN.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<String>,
     /// Interface name (default `LINK.ID`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<IfName>,
 }
 
 /// An extra address.
@@ -589,7 +589,7 @@ pub struct ExtraAddress {
     pub address: IpNet,
     /// Interface (default: the primary).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub interface: Option<String>,
+    pub interface: Option<IfName>,
 }
 
 /// A static route.
@@ -605,7 +605,7 @@ pub struct RouteSpec {
     pub metric: Option<u32>,
     /// Interface (default: the one whose network contains `via`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub interface: Option<String>,
+    pub interface: Option<IfName>,
 }
 
 /// The system disk.

@@ -4,6 +4,7 @@
 //! - [`inventory`], [`cluster`], [`facts`]: the document types (`Inventory`, `Cluster`,
 //!   `Facts`), the single source of truth for their JSON/YAML shape and JSON Schema.
 //! - [`units`], [`keys`], [`model`]: value types that validate when deserialized.
+//! - [`yaml`]: the one YAML tokenizer, with depth and alias budgets.
 //! - [`source`], [`decode`], [`diag`]: parsing with positions, typed decoding, and
 //!   diagnostics that name file, line, column, field path and a fix.
 //! - [`normalize`], [`validate`]: Inventory (+ Facts) → Cluster, and the cluster-wide checks.
@@ -26,8 +27,10 @@ pub mod nix;
 pub mod normalize;
 pub mod rollout;
 pub mod source;
+pub mod sync;
 pub mod units;
 pub mod validate;
+pub mod yaml;
 
 pub use cli::Error;
 pub use cluster::Cluster;

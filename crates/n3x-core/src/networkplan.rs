@@ -13,7 +13,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{BondMode, LacpRate, Role, TransmitHashPolicy};
-use crate::units::MacAddr;
+use crate::units::{MacAddr, NodeName};
 
 /// The network plan of a cluster (or of one netplan file).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -32,7 +32,7 @@ pub struct NetworkPlan {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NodeNetworkPlan {
     /// Node name (or the netplan file's stem for `--from-netplan`).
-    pub node: String,
+    pub node: NodeName,
     /// k3s role; null for a standalone netplan file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,

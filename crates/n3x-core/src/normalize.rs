@@ -21,7 +21,7 @@ use crate::facts::Facts;
 use crate::inventory::{Inventory, NetworkSpec, NodeSpec, API_VERSION};
 use crate::model::{Hardware, Role, SwapSpec};
 use crate::source::{join_index, join_key, Document};
-use crate::units::{ByteSize, Cidr};
+use crate::units::{ByteSize, Cidr, IfName};
 
 /// The default smallest Longhorn partition on a system disk.
 pub const DEFAULT_LONGHORN_MIN: ByteSize = ByteSize::gib(10);
@@ -232,7 +232,10 @@ pub fn normalize(inv: &Inventory, facts: &[Facts]) -> Result<(Cluster, Diagnosti
         return Err(diags);
     }
     match build_cluster(inv, facts) {
-        Ok(cluster) => Ok((cluster, diags)),
+        Ok(cluster) => {
+            diags.extend(crate::validate::cluster_rules(inv, &cluster));
+            diags.into_result().map(|w| (cluster, w))
+        }
         Err(d) => {
             diags.push(d);
             Err(diags)
@@ -300,14 +303,18 @@ pub fn build_cluster(inv: &Inventory, facts: &[Facts]) -> Result<Cluster, Diagno
     };
 
     let first_server_name = first_server.map(|s| s.name.clone());
-    let nodes = inv
-        .nodes
-        .iter()
-        .map(|n| {
-            let is_init = Some(&n.name) == first_server_name.as_ref();
-            normalize_node(n, &inv.networks, facts_by_node.get(n.name.as_str()).copied(), is_init, &server_url)
-        })
-        .collect();
+    let mut nodes = Vec::with_capacity(inv.nodes.len());
+    for (i, n) in inv.nodes.iter().enumerate() {
+        let is_init = Some(&n.name) == first_server_name.as_ref();
+        match normalize_node(n, &inv.networks, facts_by_node.get(n.name.as_str()).copied(), is_init, &server_url) {
+            Ok(node) => nodes.push(node),
+            Err(mut d) => {
+                let at = format!("nodes[{i}].network");
+                d.path = if d.path.is_empty() { at } else { format!("{at}.{}", d.path) };
+                return Err(d);
+            }
+        }
+    }
 
     let cluster = Cluster {
         api_version: API_VERSION.into(),
@@ -364,8 +371,8 @@ fn normalize_node(
     facts: Option<&Facts>,
     cluster_init: bool,
     server_url: &str,
-) -> Node {
-    let network = normalize_network(n, networks, facts);
+) -> Result<Node, Diagnostic> {
+    let network = normalize_network(n, networks, facts)?;
     let longhorn = carries_longhorn(n);
     let gpu = n.gpu.unwrap_or(n.hardware.has_gpu());
     let mut labels = n.labels.clone();
@@ -385,7 +392,7 @@ fn normalize_node(
         .map(ToString::to_string)
         .or_else(|| facts.and_then(|f| f.host_keys.iter().find(|k| k.starts_with("ssh-ed25519 ")).cloned()));
     let k3s = n.k3s.clone().unwrap_or_default();
-    Node {
+    Ok(Node {
         name: n.name.clone(),
         role: n.role,
         hardware: n.hardware,
@@ -414,7 +421,7 @@ fn normalize_node(
             port: ssh.port.unwrap_or(22),
         },
         k3s_extra_flags: k3s.extra_flags,
-    }
+    })
 }
 
 fn fact_disk<'a>(device: &str, facts: Option<&'a Facts>) -> Option<&'a crate::facts::FactDisk> {
@@ -444,10 +451,24 @@ fn normalize_disk(n: &NodeSpec, facts: Option<&Facts>) -> NodeDisk {
     }
 }
 
+/// A default VLAN name (`LINK.ID`) that does not fit the kernel's 15 bytes: the
+/// user must name the VLAN. `at` is the field path below `nodes[i].network`.
+fn vlan_name(link: &IfName, id: u16, at: &str) -> Result<IfName, Diagnostic> {
+    IfName::vlan(link, id).map_err(|e| {
+        Diagnostic::error(at, format!("the default name of VLAN {id} on {link}: {e}"))
+            .with_help("give the VLAN a shorter name: vlans: [{id: ID, name: vlanID}]")
+    })
+}
+
 /// Expands the short network intent into links, bonds, VLANs and per-network attachments.
-fn normalize_network(n: &NodeSpec, networks: &BTreeMap<String, NetworkSpec>, facts: Option<&Facts>) -> NodeNetwork {
+fn normalize_network(
+    n: &NodeSpec,
+    networks: &BTreeMap<String, NetworkSpec>,
+    facts: Option<&Facts>,
+) -> Result<NodeNetwork, Diagnostic> {
     let intent = &n.network;
-    let fact_mac = |name: &str| facts.and_then(|f| f.nics.iter().find(|x| x.name == name)).and_then(|x| x.mac);
+    let fact_mac =
+        |name: &IfName| facts.and_then(|f| f.nics.iter().find(|x| name == x.name.as_str())).and_then(|x| x.mac);
     let mut links: Vec<Link> =
         intent.nics.iter().map(|nic| Link { name: nic.name.clone(), mac: nic.mac.or(fact_mac(&nic.name)) }).collect();
     let mut bonds = Vec::new();
@@ -470,11 +491,11 @@ fn normalize_network(n: &NodeSpec, networks: &BTreeMap<String, NetworkSpec>, fac
     } else {
         let name = intent.interface.clone().unwrap_or_else(|| {
             if intent.mac.is_some() {
-                "lan0".to_string()
+                IfName::known("lan0")
             } else if let Some(first) = intent.nics.first() {
                 first.name.clone()
             } else {
-                n.hardware.default_interface().to_string()
+                IfName::known(n.hardware.default_interface())
             }
         });
         if !links.iter().any(|l| l.name == name) {
@@ -483,14 +504,15 @@ fn normalize_network(n: &NodeSpec, networks: &BTreeMap<String, NetworkSpec>, fac
         name
     };
 
-    let mut vlans: Vec<Vlan> = intent
-        .vlans
-        .iter()
-        .map(|v| {
-            let link = v.link.clone().unwrap_or_else(|| primary.clone());
-            Vlan { name: v.name.clone().unwrap_or_else(|| format!("{link}.{}", v.id)), id: v.id, link }
-        })
-        .collect();
+    let mut vlans: Vec<Vlan> = Vec::with_capacity(intent.vlans.len());
+    for (i, v) in intent.vlans.iter().enumerate() {
+        let link = v.link.clone().unwrap_or_else(|| primary.clone());
+        let name = match &v.name {
+            Some(name) => name.clone(),
+            None => vlan_name(&link, v.id, &format!("vlans[{i}]"))?,
+        };
+        vlans.push(Vlan { name, id: v.id, link });
+    }
 
     // The cluster network first, then the others by name: a stable, meaningful order.
     let mut order: Vec<&String> = n.addresses.keys().collect();
@@ -507,7 +529,7 @@ fn normalize_network(n: &NodeSpec, networks: &BTreeMap<String, NetworkSpec>, fac
             match vlans.iter().find(|v| v.id == id && v.link == primary) {
                 Some(v) => v.name.clone(),
                 None => {
-                    let name = format!("{primary}.{id}");
+                    let name = vlan_name(&primary, id, "")?;
                     vlans.push(Vlan { name: name.clone(), id, link: primary.clone() });
                     name
                 }
@@ -560,7 +582,7 @@ fn normalize_network(n: &NodeSpec, networks: &BTreeMap<String, NetworkSpec>, fac
             Route { interface, to: r.to, via: r.via, metric: r.metric }
         })
         .collect();
-    NodeNetwork {
+    Ok(NodeNetwork {
         primary,
         dhcp: intent.dhcp,
         links,
@@ -570,7 +592,7 @@ fn normalize_network(n: &NodeSpec, networks: &BTreeMap<String, NetworkSpec>, fac
         extra_addresses,
         routes,
         netplan: n.netplan.clone(),
-    }
+    })
 }
 
 /// The default path of a field of node `i`, for messages.

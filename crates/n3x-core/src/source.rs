@@ -8,10 +8,9 @@
 use std::collections::HashMap;
 
 use serde_json::{Map, Number, Value};
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
-use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use crate::diag::{Diagnostic, Diagnostics, Location};
+use crate::yaml::{Event, Limits, TScalarStyle, Tag};
 
 /// A parsed input: its JSON value and where each field came from.
 #[derive(Debug, Clone)]
@@ -24,22 +23,25 @@ pub struct Document {
 }
 
 impl Document {
-    /// Parses YAML or JSON text. Syntax errors, duplicate keys and multi-document
-    /// streams are reported with their position.
+    /// Parses YAML or JSON text within the default [`Limits`]. Syntax errors, budget
+    /// refusals, duplicate keys and multi-document streams are reported with their
+    /// position.
     pub fn parse(file: &str, text: &str) -> Result<Document, Diagnostics> {
+        Document::parse_with(file, text, Limits::DEFAULT)
+    }
+
+    /// [`Document::parse`] with explicit limits.
+    pub fn parse_with(file: &str, text: &str, limits: Limits) -> Result<Document, Diagnostics> {
         // YAML allows a byte-order mark at the start; it is not part of the first key.
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        if let Some(d) = nul_byte(file, text) {
-            return Err(Diagnostics(vec![d]));
-        }
+        let events = crate::yaml::events(text, limits).map_err(|e| {
+            Diagnostics(vec![Diagnostic::error("", e.message)
+                .at(Some(Location { file: file.to_string(), line: e.line, column: e.column }))
+                .with_help(e.help)])
+        })?;
         let mut builder = Builder::default();
-        let mut parser = Parser::new_from_str(text);
-        if let Err(e) = parser.load(&mut builder, true) {
-            let m = e.marker();
-            let d = Diagnostic::error("", format!("syntax error: {}", e.info()))
-                .at(Some(Location { file: file.to_string(), line: m.line(), column: m.col() + 1 }))
-                .with_help("check the indentation and quoting near this position");
-            return Err(Diagnostics(vec![d]));
+        for (ev, line, column) in events {
+            builder.on_event(ev, (line, column));
         }
         let mut diags = Diagnostics::new();
         for (path, (line, col), msg) in builder.problems {
@@ -85,20 +87,6 @@ impl Document {
             p = parent_path(p);
         }
     }
-}
-
-/// A NUL byte in the text, located. The YAML reader takes a NUL for the end of the
-/// stream, so without this check whatever follows one would be silently ignored.
-fn nul_byte(file: &str, text: &str) -> Option<Diagnostic> {
-    let at = text.find('\0')?;
-    let before = &text[..at];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
-    Some(
-        Diagnostic::error("", "a NUL byte: YAML and JSON text cannot contain one")
-            .at(Some(Location { file: file.to_string(), line, column }))
-            .with_help("remove it (is this a binary file?)"),
-    )
 }
 
 /// The path one level up: `a.b[2]` → `a.b`, `a.b` → `a`, `a` → ``.
@@ -164,9 +152,8 @@ impl Builder {
     }
 }
 
-impl MarkedEventReceiver for Builder {
-    fn on_event(&mut self, ev: Event, mark: Marker) {
-        let pos = (mark.line(), mark.col() + 1);
+impl Builder {
+    fn on_event(&mut self, ev: Event, pos: (usize, usize)) {
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
                 let (path, is_key) = self.next_slot();

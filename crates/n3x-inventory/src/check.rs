@@ -54,7 +54,10 @@ pub fn check(doc: &Document, facts: &[Facts]) -> Report {
                     Some(inv) => {
                         core.extend(n3x_core::validate::validate_with_facts(&inv, facts));
                         match n3x_core::normalize::build_cluster(&inv, facts) {
-                            Ok(c) => Some(c),
+                            Ok(c) => {
+                                core.extend(n3x_core::validate::cluster_rules(&inv, &c));
+                                Some(c)
+                            }
                             Err(d) => {
                                 core.push(d);
                                 None

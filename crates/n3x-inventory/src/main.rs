@@ -151,6 +151,27 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
+    /// Move a rendered staging folder into the cluster repository (used by scripts/render).
+    ///
+    /// Unchanged files are left alone, changed ones replaced atomically, and files the
+    /// previous render generated (listed in OUT/.n3x/generated) but this one did not are
+    /// removed; their paths are printed, one per line. Files not in that list are never
+    /// touched.
+    #[command(
+        after_help = "Example:\n  n3x-inventory sync out/.n3x/stage out --create-once 'hosts/*/local.nix' --durable 'secrets/**'"
+    )]
+    Sync {
+        /// The freshly rendered folder (emptied of what it moved).
+        stage: PathBuf,
+        /// The cluster repository.
+        out: PathBuf,
+        /// Glob of user-owned files: written only when absent, never removed (repeatable).
+        #[arg(long, value_name = "GLOB")]
+        create_once: Vec<String>,
+        /// Glob of files that cannot be regenerated (their folders are fsynced; repeatable).
+        #[arg(long, value_name = "GLOB")]
+        durable: Vec<String>,
+    },
     /// Print a shell completion script.
     #[command(after_help = "Example:\n  n3x-inventory completions bash > /etc/bash_completion.d/n3x-inventory")]
     Completions {
@@ -389,6 +410,29 @@ fn run(cli: Cli) -> Result<(), Error> {
             n3x_core::io::write_all(&out, &files)?;
             eprintln!("{TOOL}: wrote {} files to {}", files.len(), out.display());
             Ok(())
+        }
+        Command::Sync { stage, out, create_once, durable } => {
+            let opts = n3x_core::sync::SyncOptions { create_once, durable };
+            let r = n3x_core::sync::sync_tree(&stage, &out, &opts)?;
+            eprintln!(
+                "{TOOL}: {}: {} added, {} changed, {} unchanged, {} removed{}",
+                out.display(),
+                r.added.len(),
+                r.changed.len(),
+                r.unchanged,
+                r.removed.len(),
+                if r.created_once.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} created once", r.created_once.len())
+                }
+            );
+            let mut text = String::new();
+            for p in &r.removed {
+                text.push_str(p);
+                text.push('\n');
+            }
+            write_stdout(text.as_bytes())
         }
         Command::Completions { shell } => n3x_core::cli::write_completions(Cli::command(), shell),
         Command::Man => n3x_core::cli::write_man(Cli::command()),

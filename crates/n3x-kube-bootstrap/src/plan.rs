@@ -609,7 +609,7 @@ fn storage_network(
         network.and_then(|p| p.nodes.iter().find(|n| n.node == node))
     };
     for (i, n) in storage_nodes {
-        let from_cluster = n.network.attachments.iter().find(|at| at.network == net).map(|at| at.interface.clone());
+        let from_cluster = n.network.attachments.iter().find(|at| at.network == net).map(|at| at.interface.to_string());
         let from_plan = planned(n.name.as_str()).and_then(|p| p.storage_interface.clone());
         if let (Some(c), Some(p)) = (&from_cluster, &from_plan) {
             if c != p {

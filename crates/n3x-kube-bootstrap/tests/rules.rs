@@ -62,7 +62,7 @@ fn storage_node_without_storage_address() {
 fn storage_interfaces_differ() {
     let mut c = cluster("edge-lab");
     for a in c.nodes[2].network.attachments.iter_mut().filter(|a| a.network == "storage") {
-        a.interface = "enp3s0".into();
+        a.interface = "enp3s0".parse().unwrap();
     }
     assert_error(&c, "is on different interfaces on different nodes");
 }

@@ -43,7 +43,7 @@ pub fn plan_document(doc: &Document) -> Result<(NetworkPlan, Diagnostics), Diagn
     let kind = expect_kind(doc, &["Cluster", "Inventory", "NetworkPlan"])?;
     if kind == "NetworkPlan" {
         let p: NetworkPlan = decode_at(doc, "", &doc.value).map_err(|d| Diagnostics(vec![d]))?;
-        return Ok((p, Diagnostics::new()));
+        return line_safe(p, Diagnostics::new(), Some(doc));
     }
     let input = if kind == "Inventory" { InputKind::Inventory } else { InputKind::Cluster };
     let (cluster, mut diags) = n3x_core::normalize::load_cluster(doc)?;
@@ -94,7 +94,40 @@ pub fn plan_cluster(
     found.locate(doc);
     diags.extend(found);
     let plan = plan::plan_document(plans);
-    diags.into_result().map(|w| (plan, w))
+    let warnings = diags.into_result()?;
+    line_safe(plan, warnings, None)
+}
+
+/// Refuses a plan holding any string that would break a line of a networkd unit or
+/// header (a newline in an address label, a node name from a crafted file name …):
+/// such text cannot be escaped in networkd's format, so it never reaches a renderer.
+fn line_safe(
+    plan: NetworkPlan,
+    warnings: Diagnostics,
+    doc: Option<&Document>,
+) -> Result<(NetworkPlan, Diagnostics), Diagnostics> {
+    let value = serde_json::to_value(&plan).map_err(|e| {
+        Diagnostics(vec![n3x_core::Diagnostic::error("", format!("cannot encode the NetworkPlan: {e}"))])
+    })?;
+    let bad = n3x_core::comment::strings_with_line_breaks(&value);
+    if bad.is_empty() {
+        return Ok((plan, warnings));
+    }
+    let mut d = Diagnostics(
+        bad.into_iter()
+            .map(|path| {
+                n3x_core::Diagnostic::error(
+                    path,
+                    "holds a line break or another control character, which cannot be written into a networkd unit",
+                )
+                .with_help("remove the control character from the input (names, labels and values are single words)")
+            })
+            .collect(),
+    );
+    if let Some(doc) = doc {
+        d.locate(doc);
+    }
+    Err(d)
 }
 
 /// The JSON Schema of the `NetworkPlan` document, generated from the types.
@@ -119,7 +152,8 @@ pub fn plan_netplan(doc: &Document, name: &str) -> Result<(NetworkPlan, Diagnost
     found.locate(doc);
     diags.extend(found);
     let plan = plan::plan_document(vec![plan::plan_netplan_file(name, defs)]);
-    diags.into_result().map(|w| (plan, w))
+    let warnings = diags.into_result()?;
+    line_safe(plan, warnings, None)
 }
 
 /// The netplan section of an interface kind.

@@ -17,7 +17,7 @@ use n3x_core::networkplan::{
     InterfaceKind, LinkLocal, Match, RouteDef, RuleDef,
 };
 use n3x_core::source::{join_index, join_key};
-use n3x_core::units::MacAddr;
+use n3x_core::units::{DnsName, IfName, MacAddr};
 use n3x_core::{Diagnostic, Diagnostics, Document};
 use serde_json::{Map, Value};
 
@@ -321,9 +321,38 @@ fn check_renderer(cx: &mut Ctx<'_>, rel: &str, v: &Value) {
     }
 }
 
+/// A name that reaches a networkd unit, a file name or a Nix attribute: never a line
+/// break, space or path separator, whatever else the field allows (globs in `match`).
+fn check_token(cx: &mut Ctx<'_>, path: &str, what: &str, text: &str) -> bool {
+    if text.is_empty() || text.chars().any(|c| !c.is_ascii_graphic() || c == '/') {
+        let shown = n3x_core::comment::one_line(text);
+        cx.err(
+            path,
+            format!("invalid {what} \"{shown}\": only printable ASCII without spaces or '/' is allowed"),
+            Some("interface names and ids are short ASCII words such as eth0, bond0 or lan".into()),
+        );
+        return false;
+    }
+    true
+}
+
+/// An interface name that must satisfy the kernel's rules (see [`IfName`]).
+fn check_ifname(cx: &mut Ctx<'_>, path: &str, text: &str) -> bool {
+    match text.parse::<IfName>() {
+        Ok(_) => true,
+        Err(e) => {
+            cx.err(path, e, Some("use at most 15 characters: letters, digits, '-', '_' or '.'".into()));
+            false
+        }
+    }
+}
+
 fn parse_def(cx: &mut Ctx<'_>, path: &str, id: &str, kind: InterfaceKind, body: &Value) -> Option<Raw> {
-    if kind.is_virtual() && id.len() >= 16 {
-        cx.err(path, format!("interface name \"{id}\" is too long (at most 15 characters)"), None);
+    // A virtual device's id is its kernel name; an ethernet id is at least a safe token
+    // (it names units and files), and its kernel name is checked where it is used.
+    let id_ok = if kind.is_virtual() { check_ifname(cx, path, id) } else { check_token(cx, path, "definition id", id) };
+    if !id_ok {
+        return None;
     }
     if kind.is_virtual() && id.contains(['*', '?', '[']) {
         cx.err(path, format!("definition id \"{id}\" must not use globbing"), None);
@@ -424,7 +453,9 @@ fn parse_def(cx: &mut Ctx<'_>, path: &str, id: &str, kind: InterfaceKind, body: 
             "routes" => parse_routes(cx, &rel, v, &mut def),
             "routing-policy" => parse_rules(cx, &rel, v, &mut def),
             "match" if kind == InterfaceKind::Ethernet => def.matches = parse_match(cx, &rel, v),
-            "set-name" if kind == InterfaceKind::Ethernet => def.set_name = cx.scalar(&rel, v),
+            "set-name" if kind == InterfaceKind::Ethernet => {
+                def.set_name = cx.scalar(&rel, v).filter(|n| check_ifname(cx, &rel, n));
+            }
             "wakeonlan" if kind == InterfaceKind::Ethernet => def.wakeonlan = cx.boolean(&rel, v).unwrap_or(false),
             "emit-lldp" if kind == InterfaceKind::Ethernet => def.emit_lldp = cx.boolean(&rel, v).unwrap_or(false),
             "interfaces" if matches!(kind, InterfaceKind::Bond | InterfaceKind::Bridge) => {
@@ -522,7 +553,7 @@ fn parse_match(cx: &mut Ctx<'_>, rel: &str, v: &Value) -> Option<Match> {
     for (k, v) in m {
         let r = join_key(rel, k);
         match k.as_str() {
-            "name" => out.name = cx.scalar(&r, v),
+            "name" => out.name = cx.scalar(&r, v).filter(|n| check_token(cx, &r, "match name", n)),
             "macaddress" => out.macaddress = parse_mac(cx, &r, v),
             "driver" => match v {
                 Value::Array(items) => {
@@ -696,8 +727,14 @@ fn parse_nameservers(cx: &mut Ctx<'_>, rel: &str, v: &Value, def: &mut Interface
             "search" => {
                 let Some(items) = cx.sequence(&r, v) else { continue };
                 for (i, item) in items.iter().enumerate() {
-                    if let Some(s) = cx.scalar(&join_index(&r, i), item) {
-                        def.search.push(s);
+                    let at = join_index(&r, i);
+                    if let Some(s) = cx.scalar(&at, item) {
+                        match s.parse::<DnsName>() {
+                            Ok(_) => def.search.push(s),
+                            Err(e) => {
+                                cx.err(&at, e, Some("a search domain is a DNS name such as lab.example.org".into()))
+                            }
+                        }
                     }
                 }
             }

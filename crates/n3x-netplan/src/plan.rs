@@ -35,19 +35,19 @@ pub fn expand(node: &Node) -> Vec<Interface> {
         if let Some(mac) = l.mac {
             // Pin the name to the permanent MAC with a .link unit.
             d.matches = Some(Match { name: None, macaddress: Some(mac), driver: Vec::new() });
-            d.set_name = Some(l.name.clone());
+            d.set_name = Some(l.name.to_string());
         }
         defs.push(d);
     }
     for b in &net.bonds {
         let mut d = Interface::new(&b.name, InterfaceKind::Bond);
-        d.interfaces = b.members.clone();
+        d.interfaces = b.members.iter().map(String::from).collect();
         d.bond_parameters = Some(BondParameters {
             mode: Some(b.mode),
             lacp_rate: b.lacp_rate,
             transmit_hash_policy: b.transmit_hash_policy,
             mii_monitor_interval: (b.miimon > 0).then(|| b.miimon.to_string()),
-            primary: b.primary.clone(),
+            primary: b.primary.as_ref().map(String::from),
             ..BondParameters::default()
         });
         defs.push(d);
@@ -55,11 +55,16 @@ pub fn expand(node: &Node) -> Vec<Interface> {
     for v in &net.vlans {
         let mut d = Interface::new(&v.name, InterfaceKind::Vlan);
         d.vlan_id = Some(v.id);
-        d.vlan_link = Some(v.link.clone());
+        d.vlan_link = Some(v.link.to_string());
         defs.push(d);
     }
-    let bonds: Vec<(String, Vec<String>, Option<String>)> =
-        net.bonds.iter().map(|b| (b.name.clone(), b.members.clone(), b.primary.clone())).collect();
+    let bonds: Vec<(String, Vec<String>, Option<String>)> = net
+        .bonds
+        .iter()
+        .map(|b| {
+            (b.name.to_string(), b.members.iter().map(String::from).collect(), b.primary.as_ref().map(String::from))
+        })
+        .collect();
     for (bond, members, primary) in bonds {
         for m in members {
             if let Some(d) = defs.iter_mut().find(|d| d.id == m && d.kind == InterfaceKind::Ethernet) {
@@ -231,7 +236,7 @@ pub fn k3s_network(node: &Node, defs: &[Interface]) -> K3sNetwork {
     let node_ip = node.node_ip.or_else(|| node.addresses.get("cluster").copied());
     let flannel = carrying(defs, "cluster", node_ip)
         .and_then(|d| d.ifname().map(str::to_string))
-        .or_else(|| (!node.network.primary.is_empty()).then(|| node.network.primary.clone()));
+        .or_else(|| Some(node.network.primary.to_string()));
     let mut flags = Vec::new();
     if let Some(ip) = node_ip {
         flags.push(format!("--node-ip={ip}"));
@@ -304,7 +309,7 @@ pub fn plan_node(cluster: &Cluster, node: &Node, interfaces: Vec<Interface>) -> 
         .and_then(|d| d.ifname().map(str::to_string));
     let firewall = firewall(cluster, node, k3s.flannel_iface.as_deref());
     NodeNetworkPlan {
-        node: node.name.to_string(),
+        node: node.name.clone(),
         role: Some(node.role),
         interfaces,
         k3s,
@@ -321,7 +326,9 @@ pub fn plan_document(nodes: Vec<NodeNetworkPlan>) -> NetworkPlan {
 /// Plans a standalone netplan file (no cluster): interfaces only.
 pub fn plan_netplan_file(name: &str, interfaces: Vec<Interface>) -> NodeNetworkPlan {
     NodeNetworkPlan {
-        node: name.to_string(),
+        // A standalone netplan file names its plan after the file: made a valid node
+        // name, so no crafted file name reaches a header or a folder name as it is.
+        node: n3x_core::units::NodeName::sanitized(name, "netplan"),
         role: None,
         interfaces,
         k3s: K3sNetwork::default(),

@@ -35,7 +35,7 @@ fn render_example(input: &str, path: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     }
     for n in &plan.nodes {
         let one = n3x_netplan::plan::plan_document(vec![n.clone()]);
-        out.insert(PathBuf::from(&n.node).join("plan.json"), n3x_core::io::to_json(&one).unwrap().into_bytes());
+        out.insert(PathBuf::from(n.node.as_str()).join("plan.json"), n3x_core::io::to_json(&one).unwrap().into_bytes());
     }
     out
 }

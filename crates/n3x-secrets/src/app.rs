@@ -3,12 +3,12 @@
 //! atomically. `main.rs` only parses arguments and calls these functions with the
 //! real seams (OS random generator, system clock, `$EDITOR`).
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use n3x_core::io::{describe_io, write_atomic, write_stdout};
+use n3x_core::io::{describe_io, write_atomic, write_file, write_stdout, Durability};
 use n3x_core::Error;
 use zeroize::Zeroizing;
 
@@ -28,16 +28,9 @@ fn sops_err(file: &str) -> impl Fn(SopsError) -> Error + '_ {
 }
 
 /// Reads a file as text (secret-bearing callers wrap it in `Zeroizing`).
+/// Bounded by the input cap (`N3X_MAX_INPUT_SIZE`), like every n3x read.
 pub fn read_file(path: &Path) -> Result<String, Error> {
-    if path.as_os_str() == "-" {
-        let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).map_err(|source| Error::Read { path: "<stdin>".into(), source })?;
-        return Ok(s);
-    }
-    if path.is_dir() {
-        return Err(Error::Failed(format!("cannot read {}: it is a directory; pass a file", path.display())));
-    }
-    std::fs::read_to_string(path).map_err(|source| Error::Read { path: path.display().to_string(), source })
+    n3x_core::io::read_text(Some(path)).map(|(_, text)| text)
 }
 
 /// The file format from `--input-type` or the extension.
@@ -258,11 +251,13 @@ fn file_mode(p: &Path) -> Option<u32> {
     }
 }
 
+/// Writes a result. Files are durable (fsynced, file and folder): an in-place rewrite
+/// of a secret file or a new encrypted file holds a data key that exists nowhere else.
 fn emit(out: &Output, text: &str) -> Result<(), Error> {
     match out {
         Output::Stdout => write_stdout(text.as_bytes()),
-        Output::InPlace(p) => write_atomic(p, text.as_bytes(), file_mode(p)),
-        Output::File(p) => write_atomic(p, text.as_bytes(), Some(0o600)),
+        Output::InPlace(p) => write_file(p, text.as_bytes(), file_mode(p), Durability::Durable),
+        Output::File(p) => write_file(p, text.as_bytes(), Some(0o600), Durability::Durable),
     }
 }
 
@@ -303,7 +298,10 @@ pub fn create_new_private(p: &Path, bytes: &[u8]) -> Result<(), Error> {
         opts.mode(0o600);
     }
     let mut f = opts.open(p).map_err(wrap)?;
-    f.write_all(bytes).and_then(|_| f.sync_all()).map_err(wrap)
+    f.write_all(bytes).and_then(|_| f.sync_all()).map_err(wrap)?;
+    // An identity or host key exists nowhere else: its folder entry must survive too.
+    let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    n3x_core::io::sync_dir(dir).map_err(wrap)
 }
 
 /// `pubkey`.
@@ -612,13 +610,16 @@ pub fn sops_config(
     file: Option<&Path>,
     out: Option<&Path>,
     extra_admins: &[String],
+    host_keys: Option<&Path>,
     deny_warnings: bool,
 ) -> Result<(), Error> {
-    for r in extra_admins {
-        r.parse::<age::x25519::Recipient>()
-            .map_err(|_| Error::Usage(format!("--add-admin {r:?}: expected an age recipient age1…")))?;
+    check_admins(extra_admins)?;
+    let (mut cluster, name) = load_cluster(file, deny_warnings)?;
+    if let Some(dir) = host_keys {
+        for w in apply_host_keys(&mut cluster, dir)? {
+            eprintln!("n3x-secrets: warning: {w}");
+        }
     }
-    let (cluster, name) = load_cluster(file, deny_warnings)?;
     let (files, warnings) = config::plan(&cluster, extra_admins);
     if deny_warnings && !warnings.is_empty() {
         return Err(Error::Failed(warnings.join("\n")));
@@ -633,21 +634,96 @@ pub fn sops_config(
     }
 }
 
+fn check_admins(extra_admins: &[String]) -> Result<(), Error> {
+    for r in extra_admins {
+        r.parse::<age::x25519::Recipient>()
+            .map_err(|_| Error::Usage(format!("--add-admin {r:?}: expected an age recipient age1…")))?;
+    }
+    Ok(())
+}
+
+/// Fills in the host key of every node whose inventory entry has none from
+/// `dir/<node>.pub` (written by `bootstrap-host --host-keys` or `host-key --host-keys`),
+/// so a bootstrapped key reaches `.sops.yaml` without editing the inventory. Returns
+/// warnings: a recorded key that differs from the inventory's (the inventory wins).
+pub fn apply_host_keys(cluster: &mut n3x_core::Cluster, dir: &Path) -> Result<Vec<String>, Error> {
+    let mut warnings = Vec::new();
+    if !dir.is_dir() {
+        return Ok(warnings);
+    }
+    for node in &mut cluster.nodes {
+        let p = dir.join(format!("{}.pub", node.name));
+        let text = match std::fs::read_to_string(&p) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(source) => return Err(Error::Read { path: p.display().to_string(), source }),
+        };
+        let line = text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')).unwrap_or("");
+        match identity::ssh_line_to_recipient(line) {
+            Ok(Some(_)) => {}
+            _ => {
+                return Err(Error::Failed(format!(
+                    "{}: expected one ssh-ed25519 public key line; re-record it with `n3x-secrets bootstrap-host {} --host-keys {}` or delete the file",
+                    p.display(),
+                    node.name,
+                    dir.display()
+                )))
+            }
+        }
+        let recorded = line.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+        match &node.host_key {
+            None => node.host_key = Some(recorded),
+            Some(k) if k.split_whitespace().take(2).collect::<Vec<_>>().join(" ") == recorded => {}
+            Some(_) => warnings.push(format!(
+                "node {}: the inventory's hostKey differs from the key recorded in {}; using the inventory's (remove one of them)",
+                node.name,
+                p.display()
+            )),
+        }
+    }
+    Ok(warnings)
+}
+
+/// Options of [`init`] beyond the cluster and the folder.
+#[derive(Debug, Default)]
+pub struct InitOptions<'a> {
+    /// Extra admin recipients (as for `sops-config`), used without a `.sops.yaml`.
+    pub extra_admins: &'a [String],
+    /// Recorded host keys (see [`apply_host_keys`]).
+    pub host_keys: Option<&'a Path>,
+    /// Read existing files from here instead of the target folder.
+    pub existing: Option<&'a Path>,
+    /// Re-wrap data keys whose recipients differ from the `.sops.yaml` rule.
+    pub update_keys: bool,
+}
+
 /// `init`: creates the encrypted secret files; never regenerates an existing secret.
+/// With `update_keys`, an existing file whose recipients differ from its rule gets its
+/// data key re-wrapped (values untouched), so a new host key or a removed node reaches
+/// the file in the same run that changed `.sops.yaml`.
 pub fn init(
     file: Option<&Path>,
     dir: &Path,
     config: Option<&Path>,
+    opts: &InitOptions<'_>,
     rng: &mut dyn Rng,
     clock: &dyn Clock,
 ) -> Result<(), Error> {
-    let (cluster, _) = load_cluster(file, false)?;
-    let (files, _) = config::plan(&cluster, &[]);
+    check_admins(opts.extra_admins)?;
+    let (mut cluster, _) = load_cluster(file, false)?;
+    if let Some(d) = opts.host_keys {
+        // sops-config already printed these warnings; say nothing twice.
+        let _ = apply_host_keys(&mut cluster, d)?;
+    }
+    let (files, _) = config::plan(&cluster, opts.extra_admins);
     let cfg = find_config(config)?;
-    let mut writes: Vec<(PathBuf, String)> = Vec::new();
+    let mut writes: Vec<(PathBuf, String, Durability)> = Vec::new();
+    let mut identities: Option<identity::Found> = None;
+    let mut kept = 0usize;
     for f in &files {
         let rel = f.path.strip_prefix("secrets/").unwrap_or(&f.path);
         let target = dir.join(rel);
+        let source = opts.existing.map_or_else(|| target.clone(), |e| e.join(rel));
         let wanted: Vec<&str> = match f.path.as_str() {
             config::CLUSTER_FILE => vec![config::SERVER_TOKEN],
             config::AGENT_FILE => vec![config::AGENT_TOKEN],
@@ -665,15 +741,43 @@ pub fn init(
             }
             None => vec![f.readers.iter().map(|(_, r)| r.clone()).collect()],
         };
-        if target.exists() {
-            let existing = open_encrypted(&target, None)?;
+        if source.exists() {
+            let existing = open_encrypted(&source, None)?;
             let missing: Vec<&str> =
                 wanted.iter().copied().filter(|k| existing.docs.first().and_then(|d| d.get(k)).is_none()).collect();
-            if missing.is_empty() {
-                eprintln!("{}: exists, kept", target.display());
+            let stale_keys = opts.update_keys && sops::recipient_groups(&existing.meta) != recipients;
+            if missing.is_empty() && stale_keys {
+                if identities.is_none() {
+                    identities = Some(load_identities().map_err(|e| {
+                        Error::Failed(format!(
+                            "{}: its recipients must change, which needs an admin identity: {e}",
+                            source.display()
+                        ))
+                    })?);
+                }
+                let Some(found) = identities.as_ref() else { continue };
+                let key = sops::unwrap_key(&existing.meta, &found.identities, &found.tried)
+                    .map_err(sops_err(&source.display().to_string()))?;
+                let threshold = cfg
+                    .as_ref()
+                    .and_then(|c| c.config.rule_for(&rel_to(&c.dir, &target)))
+                    .and_then(|r| r.shamir_threshold);
+                let updated = sops::update_keys(&existing, &key, &recipients, threshold, rng)
+                    .map_err(sops_err(&source.display().to_string()))?;
+                eprintln!("{}: recipients updated", target.display());
+                writes.push((target, sops::render_encrypted(&updated, Emit::default()), Durability::Durable));
                 continue;
             }
-            let d = decrypt_file(&target, &existing, false)?;
+            if missing.is_empty() {
+                kept += 1;
+                if source != target {
+                    // Carried over unchanged: the original stays where it was, so no fsync.
+                    let text = read_file(&source)?;
+                    writes.push((target, text, Durability::Regenerable));
+                }
+                continue;
+            }
+            let d = decrypt_file(&source, &existing, false)?;
             let mut docs = d.docs.clone();
             if let Some(Node::Map(items)) = docs.first_mut() {
                 for k in &missing {
@@ -685,7 +789,7 @@ pub fn init(
             }
             let new = sops::reseal(&existing, docs, &d, rng, clock).map_err(sops_err(&target.display().to_string()))?;
             eprintln!("{}: added {}", target.display(), missing.join(", "));
-            writes.push((target, sops::render_encrypted(&new, Emit::default())));
+            writes.push((target, sops::render_encrypted(&new, Emit::default()), Durability::Durable));
             continue;
         }
         let mut items = Vec::new();
@@ -704,10 +808,17 @@ pub fn init(
             target.display(),
             if wanted.is_empty() { String::new() } else { format!(" ({})", wanted.join(", ")) }
         );
-        writes.push((target, sops::render_encrypted(&enc, Emit::default())));
+        // New tokens exist nowhere else: durable. A file with no value yet holds nothing
+        // to lose (the next run creates it again), so it is not worth an fsync each at
+        // fleet scale.
+        let durability = if wanted.is_empty() { Durability::Regenerable } else { Durability::Durable };
+        writes.push((target, sops::render_encrypted(&enc, Emit::default()), durability));
     }
-    for (p, text) in writes {
-        write_atomic(&p, text.as_bytes(), Some(0o644))?;
+    if kept > 0 {
+        eprintln!("{kept} existing secret file(s) kept");
+    }
+    for (p, text, durability) in writes {
+        write_file(&p, text.as_bytes(), None, durability)?;
     }
     Ok(())
 }
@@ -727,6 +838,7 @@ pub fn bootstrap_host(
     file: Option<&Path>,
     out: &Path,
     force: bool,
+    host_keys: Option<&Path>,
     rng: &mut dyn Rng,
 ) -> Result<(), Error> {
     if let Some(f) = file {
@@ -750,15 +862,43 @@ pub fn bootstrap_host(
         let _ = std::fs::remove_file(&key_path);
     }
     create_new_private(&key_path, private.as_bytes())?;
-    write_atomic(&pub_path, public.as_bytes(), Some(0o644))?;
+    write_file(&pub_path, public.as_bytes(), None, Durability::Durable)?;
     eprintln!("wrote {} (0600) and {}", key_path.display(), pub_path.display());
-    eprintln!("set hostKey of {node} in the inventory to: {}", public.trim());
+    match host_keys {
+        Some(dir) => {
+            let p = record_host_key(dir, node, &public)?;
+            eprintln!("recorded the public key in {}; the next render makes it a recipient", p.display());
+        }
+        None => eprintln!("set hostKey of {node} in the inventory to: {}", public.trim()),
+    }
     eprintln!("install with: nixos-anywhere --extra-files {} …", out.display());
     write_stdout(format!("{recipient}\n").as_bytes())
 }
 
-/// `host-key`: the server's ed25519 host key over SSH (no login).
-pub fn host_key(target: &str, known_hosts: Option<&Path>, timeout: Duration) -> Result<(), Error> {
+/// Writes `dir/<node>.pub` (a public key: durable, since it names a key that exists
+/// only on the machine or in its install folder). The node name must be a plain name.
+pub fn record_host_key(dir: &Path, node: &str, public_line: &str) -> Result<PathBuf, Error> {
+    if node.is_empty()
+        || !node.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+        || node.starts_with('.')
+    {
+        return Err(Error::Usage(format!("node {node:?}: expected a node name ([a-z0-9-])")));
+    }
+    let p = dir.join(format!("{node}.pub"));
+    let mut line = public_line.trim().to_string();
+    line.push('\n');
+    write_file(&p, line.as_bytes(), None, Durability::Durable)?;
+    Ok(p)
+}
+
+/// `host-key`: the server's ed25519 host key over SSH (no login). With `record`
+/// (folder, node) the key is also written to `folder/node.pub`.
+pub fn host_key(
+    target: &str,
+    known_hosts: Option<&Path>,
+    timeout: Duration,
+    record: Option<(&Path, &str)>,
+) -> Result<(), Error> {
     let (host, port) = split_host_port(target)?;
     let addrs: Vec<_> = (host.as_str(), port)
         .to_socket_addrs()
@@ -815,6 +955,10 @@ pub fn host_key(target: &str, known_hosts: Option<&Path>, timeout: Duration) -> 
     use base64::Engine as _;
     let line = format!("ssh-ed25519 {}", base64::engine::general_purpose::STANDARD.encode(&blob));
     let r = identity::ssh_line_to_recipient(&line).map_err(fail)?.ok_or_else(|| fail("no key"))?;
+    if let Some((dir, node)) = record {
+        let p = record_host_key(dir, node, &line)?;
+        eprintln!("recorded {}", p.display());
+    }
     write_stdout(format!("{line}\n{r}\n").as_bytes())
 }
 
@@ -835,7 +979,11 @@ fn split_host_port(t: &str) -> Result<(String, u16), Error> {
     }
 }
 
-/// `lint`: returns the findings (the caller prints and sets the exit code).
+/// `lint`: returns the findings (the caller prints and sets the exit code). Every file
+/// under the paths is read by content, whatever its name: a private key in `notes.txt`
+/// or an extension-less `id_ed25519` is found as well as one in a `.yaml` file. A secret
+/// file a `.sops.yaml` rule covers must be encrypted and have exactly the rule's
+/// recipients (a missing one cannot decrypt; an extra one, e.g. a removed node, still can).
 pub fn lint(paths: &[PathBuf]) -> Result<Vec<crate::lint::Finding>, Error> {
     let cfg = find_config(None)?;
     let mut files = Vec::new();
@@ -845,20 +993,51 @@ pub fn lint(paths: &[PathBuf]) -> Result<Vec<crate::lint::Finding>, Error> {
     files.sort();
     let mut out = Vec::new();
     for f in files {
-        let Ok(text) = std::fs::read_to_string(&f) else { continue };
+        let bytes = std::fs::read(&f).map_err(|source| Error::Read { path: f.display().to_string(), source })?;
+        // Lossy: a key inside a file with some binary bytes is still found.
+        let text = String::from_utf8_lossy(&bytes);
         let name = f.display().to_string();
         out.extend(crate::lint::check_text(&name, &text));
-        if let (Some(c), Some(fmt)) = (&cfg, Format::from_path(&name)) {
-            let rel = rel_to(&c.dir, &f);
-            let covered = c.config.rules.iter().any(|r| {
+        let Some(c) = &cfg else { continue };
+        let rel = rel_to(&c.dir, &f);
+        if rel.ends_with(".sops.yaml") {
+            continue;
+        }
+        let Some(rule) =
+            c.config.rules.iter().find(|r| {
                 r.path_regex.as_ref().is_some_and(|re| regex::Regex::new(re).is_ok_and(|re| re.is_match(&rel)))
-            });
-            if covered && !rel.ends_with(".sops.yaml") && sops::parse_encrypted(&text, fmt).is_err() {
-                out.push(crate::lint::Finding {
-                    file: name,
-                    line: 0,
-                    message: format!("a creation rule of {} covers this file but it is not encrypted: run `n3x-secrets encrypt -i {}`", c.path.display(), f.display()),
-                });
+            })
+        else {
+            continue;
+        };
+        let fmt = Format::from_path(&name).unwrap_or(Format::Binary);
+        match sops::parse_encrypted(&text, fmt) {
+            Err(_) => out.push(crate::lint::Finding {
+                file: name,
+                line: 0,
+                message: format!(
+                    "a creation rule of {} covers this file but it is not encrypted: run `n3x-secrets encrypt -i {}`",
+                    c.path.display(),
+                    f.display()
+                ),
+            }),
+            Ok(file) => {
+                let has: Vec<String> = sops::recipient_groups(&file.meta).into_iter().flatten().collect();
+                let wants: Vec<String> = rule.groups().into_iter().flatten().collect();
+                for r in wants.iter().filter(|r| !has.contains(r)) {
+                    out.push(crate::lint::Finding {
+                        file: name.clone(),
+                        line: 0,
+                        message: format!("{} requires recipient {r}, which cannot decrypt this file: run `n3x-secrets updatekeys {}` (or render again)", c.path.display(), f.display()),
+                    });
+                }
+                for r in has.iter().filter(|r| !wants.contains(r)) {
+                    out.push(crate::lint::Finding {
+                        file: name.clone(),
+                        line: 0,
+                        message: format!("recipient {r} can still decrypt this file but {} no longer lists it: run `n3x-secrets updatekeys {}` (and rotate the values it could read)", c.path.display(), f.display()),
+                    });
+                }
             }
         }
     }
@@ -872,16 +1051,18 @@ fn collect(p: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
         return Ok(());
     }
     let rd = std::fs::read_dir(p).map_err(|source| Error::Read { path: p.display().to_string(), source })?;
-    for e in rd.flatten() {
+    for e in rd {
+        let e = e.map_err(|source| Error::Read { path: p.display().to_string(), source })?;
         let path = e.path();
         let name = e.file_name().to_string_lossy().to_string();
+        // Version control and build output only; every other file is read, whatever its name.
         if matches!(name.as_str(), ".git" | "target" | "node_modules" | "result") {
             continue;
         }
-        if path.is_dir() {
+        let kind = e.file_type().map_err(|source| Error::Read { path: path.display().to_string(), source })?;
+        if kind.is_dir() {
             collect(&path, out)?;
-        } else if [".nix", ".yaml", ".yml", ".json", ".env", ".toml", ".conf", ".sh"].iter().any(|x| name.ends_with(x))
-        {
+        } else if kind.is_file() {
             out.push(path);
         }
     }

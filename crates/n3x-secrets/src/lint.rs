@@ -1,5 +1,6 @@
-//! `lint`: finds secrets written in plaintext where they do not belong (Nix and YAML
-//! files, env files) and files a `.sops.yaml` rule covers that are not encrypted.
+//! `lint`: finds secrets written in plaintext where they do not belong (in any file, read
+//! by content: private keys, age identities, k3s tokens, secret-looking assignments) and
+//! files a `.sops.yaml` rule covers that are not encrypted or lack its recipients.
 //! Findings name file and line and the kind of secret, never the secret itself.
 //! A line carrying `n3x-secrets: allow` (or preceded by a line that does) is skipped.
 
@@ -32,6 +33,7 @@ pub const ALLOW: &str = "n3x-secrets: allow";
 struct Patterns {
     assign: regex::Regex,
     k3s_token: regex::Regex,
+    k3s_secure_token: regex::Regex,
     pem: regex::Regex,
 }
 
@@ -46,6 +48,8 @@ fn patterns() -> Option<&'static Patterns> {
             .ok()?,
             k3s_token: regex::Regex::new(r#"services\.k3s\.(?:token|agentToken)\s*=\s*""#).ok()?,
             pem: regex::Regex::new(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----").ok()?,
+            // k3s's full token (`K10<CA hash>::server:<secret>`), as /var/lib/rancher/k3s/server/token holds it.
+            k3s_secure_token: regex::Regex::new(r"K10[0-9a-f]{64}::[a-z]+:[0-9A-Za-z]+").ok()?,
         })
     })
     .as_ref()
@@ -101,6 +105,10 @@ pub fn check_text(file: &str, text: &str) -> Vec<Finding> {
             push("a PEM/OpenSSH private key in plaintext: move it out of the repository".into());
             continue;
         }
+        if p.k3s_secure_token.is_match(line) {
+            push("a k3s token (K10…::…) in plaintext: keep it in a sops-encrypted file".into());
+            continue;
+        }
         if encrypted {
             continue;
         }
@@ -137,10 +145,10 @@ mod tests {
 
     #[test]
     fn finds_and_allows() {
-        let t = "services.k3s.token = \"abc\";\npassword = \"hunter2\";\ntokenFile = config.sops.secrets.k3s-token.path;\napi_key: Zx8Qp2Lr7Vt9Wm4Kc6Ys1Hb3\nname: plain\n# n3x-secrets: allow\npassword: reviewed\nk: AGE-SECRET-KEY-1QQQ\n";
+        let t = "services.k3s.token = \"abc\";\npassword = \"hunter2\";\ntokenFile = config.sops.secrets.k3s-token.path;\napi_key: Zx8Qp2Lr7Vt9Wm4Kc6Ys1Hb3\nname: plain\n# n3x-secrets: allow\npassword: reviewed\nk: AGE-SECRET-KEY-1QQQ\nK1000112233445566778899aabbccddeeff00112233445566778899aabbccddeeff::server:abcdef0123\n";
         let f = check_text("x.nix", t);
         let lines: Vec<usize> = f.iter().map(|f| f.line).collect();
-        assert_eq!(lines, vec![1, 2, 4, 8]);
+        assert_eq!(lines, vec![1, 2, 4, 8, 9]);
         assert!(!f.iter().any(|f| f.message.contains("hunter2")));
     }
 }

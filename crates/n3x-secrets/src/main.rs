@@ -107,6 +107,12 @@ enum Cmd {
         /// Give up after this many seconds.
         #[arg(long, default_value_t = 10)]
         timeout: u64,
+        /// Record the key as DIR/NODE.pub (with --node), where `scripts/render` picks it up.
+        #[arg(long, value_name = "DIR", requires = "node")]
+        host_keys: Option<PathBuf>,
+        /// The inventory node this machine is (names the recorded file).
+        #[arg(long)]
+        node: Option<String>,
     },
     /// Generate a node's SSH host key before install, laid out for `nixos-anywhere --extra-files DIR`.
     ///
@@ -122,6 +128,10 @@ enum Cmd {
         /// Replace an existing host key.
         #[arg(long)]
         force: bool,
+        /// Also record the public key as DIR/NODE.pub, where the next render
+        /// (`scripts/render`, `--host-keys` of sops-config and init) picks it up.
+        #[arg(long, value_name = "DIR")]
+        host_keys: Option<PathBuf>,
     },
     /// Write a .sops.yaml for a cluster: per-host files, cluster and agent token files.
     ///
@@ -135,6 +145,10 @@ enum Cmd {
         /// An extra admin recipient (age1…) besides the inventory's admins; repeatable.
         #[arg(long, value_name = "AGE1")]
         add_admin: Vec<String>,
+        /// Host keys recorded by `bootstrap-host --host-keys` / `host-key --host-keys`
+        /// (DIR/NODE.pub) for nodes whose inventory entry has no hostKey.
+        #[arg(long, value_name = "DIR")]
+        host_keys: Option<PathBuf>,
         /// Treat warnings as errors.
         #[arg(long)]
         deny_warnings: bool,
@@ -264,6 +278,21 @@ enum Cmd {
         /// The .sops.yaml to use.
         #[arg(long)]
         config: Option<PathBuf>,
+        /// An extra admin recipient (age1…), as given to sops-config; repeatable.
+        #[arg(long, value_name = "AGE1")]
+        add_admin: Vec<String>,
+        /// Host keys recorded as DIR/NODE.pub, as given to sops-config.
+        #[arg(long, value_name = "DIR")]
+        host_keys: Option<PathBuf>,
+        /// Read existing secret files from this folder instead of --dir, and write every
+        /// planned file into --dir (for a render into a staging folder; files of removed
+        /// nodes are not carried over).
+        #[arg(long, value_name = "DIR")]
+        existing: Option<PathBuf>,
+        /// Re-wrap the data key of every existing file whose recipients differ from its
+        /// .sops.yaml rule (as `updatekeys`; needs an admin identity, e.g. SOPS_AGE_KEY_FILE).
+        #[arg(long)]
+        update_keys: bool,
     },
     /// Write a sops-nix module per node: DIR/<node>/secrets.nix.
     ///
@@ -317,14 +346,15 @@ fn run(cli: Cli) -> Result<(), Error> {
         Cmd::Keygen { output } => app::keygen(output.as_deref(), &mut rng, &clock),
         Cmd::Pubkey { file } => app::pubkey(file.as_deref()),
         Cmd::SshToAge { private, file } => app::ssh_to_age(file.as_deref(), private),
-        Cmd::HostKey { target, known_hosts, timeout } => {
-            app::host_key(&target, known_hosts.as_deref(), Duration::from_secs(timeout.max(1)))
+        Cmd::HostKey { target, known_hosts, timeout, host_keys, node } => {
+            let record = host_keys.as_deref().zip(node.as_deref());
+            app::host_key(&target, known_hosts.as_deref(), Duration::from_secs(timeout.max(1)), record)
         }
-        Cmd::BootstrapHost { node, file, out, force } => {
-            app::bootstrap_host(&node, file.as_deref(), &out, force, &mut rng)
+        Cmd::BootstrapHost { node, file, out, force, host_keys } => {
+            app::bootstrap_host(&node, file.as_deref(), &out, force, host_keys.as_deref(), &mut rng)
         }
-        Cmd::SopsConfig { file, output, add_admin, deny_warnings } => {
-            app::sops_config(file.as_deref(), output.as_deref(), &add_admin, deny_warnings)
+        Cmd::SopsConfig { file, output, add_admin, host_keys, deny_warnings } => {
+            app::sops_config(file.as_deref(), output.as_deref(), &add_admin, host_keys.as_deref(), deny_warnings)
         }
         Cmd::Encrypt { age, config, input_type, rules, in_place, output, file } => {
             let out = out_of(in_place, output, &file);
@@ -368,7 +398,15 @@ fn run(cli: Cli) -> Result<(), Error> {
             let t = app::token_text(&mut rng, bytes)?;
             n3x_core::io::write_stdout(format!("{}\n", t.as_str()).as_bytes())
         }
-        Cmd::Init { file, dir, config } => app::init(file.as_deref(), &dir, config.as_deref(), &mut rng, &clock),
+        Cmd::Init { file, dir, config, add_admin, host_keys, existing, update_keys } => {
+            let opts = app::InitOptions {
+                extra_admins: &add_admin,
+                host_keys: host_keys.as_deref(),
+                existing: existing.as_deref(),
+                update_keys,
+            };
+            app::init(file.as_deref(), &dir, config.as_deref(), &opts, &mut rng, &clock)
+        }
         Cmd::RenderNix { file, out, secrets_path, deny_warnings } => {
             app::render_nix(file.as_deref(), &out, &secrets_path, deny_warnings)
         }

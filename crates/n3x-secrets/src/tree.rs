@@ -11,8 +11,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
-use yaml_rust2::parser::{Event, Parser};
-use yaml_rust2::scanner::TScalarStyle;
+use n3x_core::yaml::{Event, TScalarStyle};
 
 use crate::gofmt::{self, Timestamp};
 
@@ -472,26 +471,11 @@ pub fn parse_yaml(text: &str) -> Result<Vec<Node>, ParseError> {
     if text.trim().is_empty() {
         return Err(perr(0, 0, "the file is empty (sops: \"File cannot be completely empty\")"));
     }
-    // The YAML scanner takes a NUL for the end of the stream: whatever followed it
-    // would be dropped from the file without a word.
-    if let Some(at) = text.find('\0') {
-        let before = &text[..at];
-        let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
-        return Err(perr(before.matches('\n').count() + 1, col, "a NUL byte: YAML text cannot contain one"));
-    }
-    let mut parser = Parser::new_from_str(text);
-    let mut events = Vec::new();
-    loop {
-        let (ev, mark) = parser.next_token().map_err(|e| {
-            let m = e.marker();
-            perr(m.line(), m.col() + 1, e.info().to_string())
-        })?;
-        let end = matches!(ev, Event::StreamEnd);
-        events.push((ev, mark.line(), mark.col() + 1));
-        if end {
-            break;
-        }
-    }
+    // The workspace's one tokenizer: depth and alias budgets, and the refusal of NUL
+    // bytes (the scanner would take one for the end of the stream), hold here as
+    // everywhere.
+    let events = n3x_core::yaml::events(text, n3x_core::yaml::Limits::DEFAULT)
+        .map_err(|e| perr(e.line, e.column, format!("{} ({})", e.message, e.help)))?;
     let lines: Vec<&str> = text.split('\n').collect();
     let mut block_lines = vec![false; lines.len() + 2];
     for (ev, line, col) in &events {
@@ -1012,8 +996,9 @@ impl JsonReader<'_> {
     }
     fn value(&mut self, depth: usize) -> Result<Node, ParseError> {
         self.ws();
-        if depth > 500 {
-            return Err(self.err("JSON nested too deeply"));
+        let max = n3x_core::yaml::Limits::DEFAULT.max_depth;
+        if depth >= max {
+            return Err(self.err(format!("nesting deeper than {max} levels (the same limit as YAML input)")));
         }
         match self.s.get(self.i) {
             Some(b'{') => {

@@ -23,7 +23,7 @@ fn expect_err(mut c: Command, exit: i32, msg: &str) {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(code(&o), exit, "expected exit {exit} with {msg:?}, got {}: {err}", code(&o));
     assert!(err.contains(msg), "expected {msg:?} in: {err}");
-    assert!(o.stdout.is_empty() || exit == 1, "no partial output on stdout");
+    assert!(o.stdout.is_empty(), "no partial output on stdout, got: {}", String::from_utf8_lossy(&o.stdout));
 }
 
 #[test]
@@ -66,7 +66,11 @@ fn cluster_flow_sops_config_init_render_nix() {
     assert!(!first.contains("k3s-token: ") || first.contains("k3s-token: ENC["));
     // Idempotent: nothing regenerated.
     let o = s.n3x().args(["init"]).arg(edge_lab()).args(["--dir", "secrets"]).output().unwrap();
-    assert!(String::from_utf8_lossy(&o.stderr).contains("exists, kept"));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("7 existing secret file(s) kept"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert_eq!(first, std::fs::read_to_string(&token).unwrap());
     // The real sops opens the files with our identity and picks the rule from .sops.yaml.
     if let Some(mut sops) = s.sops() {
@@ -471,4 +475,115 @@ fn edit_keeps_plaintext_private() {
     s.write(".sops.yaml", &format!("creation_rules:\n    - age: {}\n", s.recipient));
     ok(s.n3x().env("EDITOR", &script).arg("edit").arg(s.path("new.yaml")).output().unwrap(), "edit new");
     assert_eq!(ok(s.n3x().arg("decrypt").arg(s.path("new.yaml")).output().unwrap(), "dec new"), "b: 2\n");
+}
+
+/// A run that must fail with exit 1; its standard output (lint's findings).
+fn findings(out: std::process::Output, what: &str) -> String {
+    assert_eq!(out.status.code(), Some(1), "{what}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Regression (issue 11): lint skipped `.txt` and extension-less files and walked past an
+/// OpenSSH private key, a host key and an age identity in a rendered tree.
+#[test]
+fn lint_reads_every_file_by_content() {
+    let s = Sandbox::new();
+    let identity = std::fs::read_to_string(&s.key).unwrap();
+    s.write("tree/notes.txt", &identity);
+    s.write(
+        "tree/etc/ssh/ssh_host_ed25519_key",
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
+    );
+    s.write("tree/id_ed25519", "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n");
+    s.write(
+        "tree/token",
+        "K10aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa::server:0123456789abcdef\n",
+    );
+    s.write("tree/clean.md", "# nothing secret here\n");
+    let out = findings(s.n3x().args(["lint", "tree"]).output().unwrap(), "lint");
+    let mut found = 0;
+    for f in ["tree/notes.txt:", "tree/etc/ssh/ssh_host_ed25519_key:1:", "tree/id_ed25519:1:", "tree/token:1:"] {
+        assert!(out.contains(f), "{f} not reported:\n{out}");
+        found += 1;
+    }
+    assert_eq!(found, 4);
+    assert!(!out.contains("clean.md"), "{out}");
+    let secret = identity.lines().find(|l| l.starts_with("AGE-SECRET-KEY-1")).unwrap();
+    assert!(!out.contains(secret), "lint never prints the secret:\n{out}");
+}
+
+/// The host-key lifecycle without hand edits: `bootstrap-host --host-keys` records the
+/// key, `sops-config --host-keys` makes it a recipient, `lint` sees the secret file lacks
+/// it, `init --update-keys` re-wraps the data key, and the host's identity opens the file
+/// (also with the real sops).
+#[test]
+fn recorded_host_key_reaches_sops_config_and_init_rewraps_and_lint_checks_recipients() {
+    let s = Sandbox::new();
+    // single-node without its hostKey: the test must hold the host's private key.
+    let inv = std::fs::read_to_string(n3x_testkit::repo_root().join("examples/single-node/inventory.yaml")).unwrap();
+    let inv: String = inv.lines().filter(|l| !l.contains("hostKey:")).map(|l| format!("{l}\n")).collect();
+    s.write("inventory.yaml", &inv);
+    let config = |s: &Sandbox| {
+        let o = s
+            .n3x()
+            .args(["sops-config", "inventory.yaml", "--add-admin", &s.recipient, "--host-keys", "hostkeys"])
+            .args(["-o", ".sops.yaml"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+        ok(o, "sops-config");
+        stderr
+    };
+    assert!(config(&s).contains("node nuc-1 has no hostKey"));
+    ok(s.n3x().args(["init", "inventory.yaml", "--update-keys"]).output().unwrap(), "init");
+    ok(s.n3x().args(["lint", "secrets"]).output().unwrap(), "lint before the key");
+
+    let o = s
+        .n3x()
+        .args(["bootstrap-host", "nuc-1", "inventory.yaml", "--out", "extra", "--host-keys", "hostkeys"])
+        .output()
+        .unwrap();
+    let recipient = ok(o, "bootstrap-host");
+    let recorded = std::fs::read_to_string(s.path("hostkeys/nuc-1.pub")).unwrap();
+    assert_eq!(recorded, std::fs::read_to_string(s.path("extra/etc/ssh/ssh_host_ed25519_key.pub")).unwrap());
+    assert!(!config(&s).contains("has no hostKey"));
+    assert!(std::fs::read_to_string(s.path(".sops.yaml")).unwrap().contains(recipient.trim()));
+
+    // .sops.yaml now requires the host; the files do not have it yet.
+    let out = findings(s.n3x().args(["lint", "secrets"]).output().unwrap(), "lint after the key");
+    assert_eq!(out.matches("requires recipient").count(), 3, "{out}");
+
+    // Without an identity the re-wrap cannot happen, and says why.
+    let o = s.n3x_no_key().args(["init", "inventory.yaml", "--update-keys"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("needs an admin identity"));
+    let token_before = plain_token(&s);
+    let o = s.n3x().args(["init", "inventory.yaml", "--update-keys", "--host-keys", "hostkeys"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    ok(o, "init --update-keys");
+    assert_eq!(stderr.matches("recipients updated").count(), 3, "{stderr}");
+    ok(s.n3x().args(["lint", "secrets"]).output().unwrap(), "lint after the re-wrap");
+    assert_eq!(plain_token(&s), token_before, "the re-wrap keeps the values");
+
+    // The host's identity opens its files.
+    let id = ok(
+        s.n3x().args(["ssh-to-age", "--private", "extra/etc/ssh/ssh_host_ed25519_key"]).output().unwrap(),
+        "--private",
+    );
+    let host_id = s.write("host-id.txt", &id);
+    for f in ["secrets/hosts/nuc-1.yaml", "secrets/cluster.yaml", "secrets/agent.yaml"] {
+        ok(s.n3x_no_key().env("SOPS_AGE_KEY_FILE", &host_id).args(["decrypt", f]).output().unwrap(), f);
+        if let Some(mut sops) = s.sops() {
+            ok(sops.env("SOPS_AGE_KEY_FILE", &host_id).args(["-d", f]).output().unwrap(), f);
+        }
+    }
+    // Idempotent: a second run changes no byte.
+    let before = std::fs::read(s.path("secrets/cluster.yaml")).unwrap();
+    ok(s.n3x().args(["init", "inventory.yaml", "--update-keys", "--host-keys", "hostkeys"]).output().unwrap(), "again");
+    assert_eq!(before, std::fs::read(s.path("secrets/cluster.yaml")).unwrap());
+    // A bad recorded key is an error naming the file and the fix.
+    s.write("hostkeys/nuc-1.pub", "not a key\n");
+    let mut c = s.n3x();
+    c.args(["sops-config", "inventory.yaml", "--host-keys", "hostkeys"]);
+    expect_err(c, 1, "hostkeys/nuc-1.pub: expected one ssh-ed25519 public key line");
 }

@@ -2,11 +2,13 @@
 //! validate"): once a document is decoded, no field can hold a malformed size, name,
 //! address range or MAC address.
 
+mod ifname;
 mod mac;
 mod name;
 mod net;
 mod size;
 
+pub use ifname::{DnsName, IfName};
 pub use mac::MacAddr;
 pub use name::NodeName;
 pub use net::{Cidr, IpRange};

@@ -16,6 +16,45 @@ impl NodeName {
     }
 }
 
+/// A node name is read like the string it is.
+impl std::ops::Deref for NodeName {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for NodeName {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for NodeName {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl NodeName {
+    /// A node name made from any label (a netplan file's stem): lowercased, every
+    /// character outside `[a-z0-9-]` replaced by `-`, trimmed to 63 characters and of
+    /// leading/trailing `-`; `fallback` when nothing is left. Always valid.
+    pub fn sanitized(label: &str, fallback: &'static str) -> NodeName {
+        let mut s: String = label
+            .chars()
+            .map(|c| c.to_ascii_lowercase())
+            .map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() { c } else { '-' })
+            .take(63)
+            .collect();
+        s = s.trim_matches('-').to_string();
+        match s.parse() {
+            Ok(n) => n,
+            Err(_) => NodeName(fallback.to_string()),
+        }
+    }
+}
+
 impl FromStr for NodeName {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -59,5 +98,8 @@ mod tests {
         for bad in ["", "-a", "a-", "A1", "a_b", "a.b", &"x".repeat(64)] {
             assert!(bad.parse::<NodeName>().is_err(), "{bad}");
         }
+        assert_eq!(NodeName::sanitized("Eth0_Static", "x").as_str(), "eth0-static");
+        assert_eq!(NodeName::sanitized("x\n[Network]\nDNS=6.6.6.6", "x").as_str(), "x--network--dns-6-6-6-6");
+        assert_eq!(NodeName::sanitized("___", "netplan").as_str(), "netplan");
     }
 }

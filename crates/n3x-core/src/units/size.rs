@@ -38,6 +38,30 @@ const UNITS: &[(&str, u64)] = &[
 ];
 
 impl ByteSize {
+    /// The largest size n3x accepts: 1 EiB (2⁶⁰ bytes). Every size read from an input
+    /// is at most this, so a sum of up to 15 sizes cannot overflow a `u64`; anything
+    /// larger is refused where it is read, never wrapped or silently dropped later.
+    pub const MAX: ByteSize = ByteSize(1 << 60);
+
+    /// The sum, or `None` when it would exceed [`ByteSize::MAX`].
+    pub fn checked_add(self, other: ByteSize) -> Option<ByteSize> {
+        self.0.checked_add(other.0).filter(|b| *b <= Self::MAX.0).map(ByteSize)
+    }
+
+    /// The difference, or `None` when `other` is larger.
+    pub fn checked_sub(self, other: ByteSize) -> Option<ByteSize> {
+        self.0.checked_sub(other.0).map(ByteSize)
+    }
+
+    /// `self` if it is within [`ByteSize::MAX`], else the message naming the limit.
+    fn bounded(self, written: &str) -> Result<ByteSize, String> {
+        if self.0 <= Self::MAX.0 {
+            Ok(self)
+        } else {
+            Err(format!("invalid size \"{written}\": larger than 1 EiB, the largest size n3x accepts"))
+        }
+    }
+
     /// The number of bytes.
     pub fn bytes(self) -> u64 {
         self.0
@@ -80,7 +104,10 @@ impl FromStr for ByteSize {
         } else {
             num.parse::<u64>().ok().and_then(|n| n.checked_mul(factor))
         };
-        bytes.map(ByteSize).ok_or_else(|| format!("invalid size \"{s}\": too large"))
+        bytes
+            .map(ByteSize)
+            .ok_or_else(|| format!("invalid size \"{s}\": larger than 1 EiB, the largest size n3x accepts"))?
+            .bounded(s)
     }
 }
 
@@ -127,12 +154,17 @@ impl<'de> serde::Deserialize<'de> for ByteSize {
                 f.write_str("a size such as 512GB, 476GiB, 16G or a number of bytes")
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<ByteSize, E> {
-                Ok(ByteSize(v))
+                ByteSize(v).bounded(&v.to_string()).map_err(E::custom)
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<ByteSize, E> {
                 u64::try_from(v)
-                    .map(ByteSize)
                     .map_err(|_| E::custom(format!("invalid size {v}: a size cannot be negative")))
+                    .and_then(|b| self.visit_u64(b))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<ByteSize, E> {
+                Err(E::custom(format!(
+                    "invalid size {v}: write a whole number of bytes, or a number with a unit such as 1.5TiB"
+                )))
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ByteSize, E> {
                 v.parse().map_err(E::custom)
@@ -178,6 +210,20 @@ mod tests {
         for bad in ["", "GB", "12XB", "1.2.3G", "-5G", ".5G", "99999999999999999999T"] {
             assert!(bad.parse::<ByteSize>().is_err(), "{bad} should be rejected");
         }
+    }
+
+    #[test]
+    fn sizes_are_bounded_at_one_eib() {
+        assert_eq!("1024PiB".parse::<ByteSize>().unwrap(), ByteSize::MAX);
+        let e = "1025PiB".parse::<ByteSize>().unwrap_err();
+        assert!(e.contains("larger than 1 EiB"), "{e}");
+        // The regression: `swap: 18446744073709551615` once wrapped in the disk planner.
+        let e = serde_json::from_str::<ByteSize>("18446744073709551615").unwrap_err().to_string();
+        assert!(e.contains("larger than 1 EiB"), "{e}");
+        assert!(serde_json::from_str::<ByteSize>("1.5").is_err());
+        assert_eq!(ByteSize::MAX.checked_add(ByteSize(1)), None);
+        assert_eq!(ByteSize(1).checked_sub(ByteSize(2)), None);
+        assert_eq!(ByteSize(3).checked_add(ByteSize(4)), Some(ByteSize(7)));
     }
 
     #[test]

@@ -154,10 +154,11 @@ impl super::Remote for SshRemote {
     fn run(&mut self, command: &str) -> Result<String, String> {
         let mut ch = self.session.channel_session().map_err(|e| format!("cannot open a channel: {}", e.message()))?;
         ch.exec(command).map_err(|e| format!("cannot run: {}", e.message()))?;
-        let mut out = String::new();
-        ch.read_to_string(&mut out).map_err(|e| format!("cannot read its output: {}", io_text(&e)))?;
+        // The host decides how much it prints: read within the input cap, like any input.
+        let limit = n3x_core::io::max_input_size().map_err(|e| e.to_string())?;
+        let out = n3x_core::io::read_bounded(&mut ch, "its output", limit).map_err(|e| e.to_string())?;
         let mut err = String::new();
-        let _ = ch.stderr().read_to_string(&mut err);
+        let _ = ch.stderr().take(64 * 1024).read_to_string(&mut err);
         let _ = ch.wait_close();
         match ch.exit_status() {
             Ok(0) => Ok(out),

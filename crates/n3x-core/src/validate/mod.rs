@@ -13,6 +13,10 @@ use crate::model::{DiskLayout, Role};
 use crate::normalize::{carries_longhorn, node_path};
 use crate::units::Cidr;
 
+mod rules;
+
+pub use rules::{cluster_rules, effective_mtus, url_credentials, EffectiveMtu};
+
 /// [`validate`] plus the checks of probe facts against the inventory: facts for a node
 /// that is not listed, and facts that contradict what the inventory says.
 pub fn validate_with_facts(inv: &Inventory, facts: &[crate::facts::Facts]) -> Diagnostics {
@@ -28,6 +32,7 @@ pub fn validate_with_facts(inv: &Inventory, facts: &[crate::facts::Facts]) -> Di
             );
         }
     }
+    rules::facts_rules(inv, facts, &mut d);
     d
 }
 
@@ -40,6 +45,7 @@ pub fn validate(inv: &Inventory) -> Diagnostics {
     k3s(inv, &mut d);
     pools(inv, &mut d);
     addons(inv, &mut d);
+    rules::inventory_rules(inv, &mut d);
     d
 }
 
@@ -115,7 +121,6 @@ fn networks(inv: &Inventory, d: &mut Diagnostics) {
 fn nodes(inv: &Inventory, d: &mut Diagnostics) {
     let mut names: BTreeMap<&str, usize> = BTreeMap::new();
     let mut addresses: BTreeMap<IpAddr, String> = BTreeMap::new();
-    let mut macs: BTreeMap<String, String> = BTreeMap::new();
     for net in inv.networks.values() {
         if let Some(gw) = net.gateway {
             addresses.insert(gw, "a gateway".into());
@@ -162,17 +167,7 @@ fn nodes(inv: &Inventory, d: &mut Diagnostics) {
                 }
             }
         }
-        for (j, nic) in n.network.nics.iter().enumerate() {
-            if let Some(mac) = nic.mac {
-                let key = mac.to_string();
-                if let Some(owner) = macs.insert(key, format!("{}.{}", n.name, nic.name)) {
-                    d.push(Diagnostic::error(
-                        node_path(i, &format!("network.nics[{j}].mac")),
-                        format!("MAC {mac} is also used by {owner}"),
-                    ));
-                }
-            }
-        }
+        // MACs are checked across every place one can be written, in rules::macs.
         node_network(inv, i, n, d);
         node_misc(i, n, d);
     }
@@ -318,15 +313,21 @@ fn k3s(inv: &Inventory, d: &mut Diagnostics) {
             format!("service CIDR {} overlaps the cluster CIDR {}", k.service_cidr, k.cluster_cidr),
         ));
     }
-    for (field, cidr) in [("clusterCidr", &k.cluster_cidr), ("serviceCidr", &k.service_cidr)] {
+    for (field, cidr, default) in [
+        ("clusterCidr", &k.cluster_cidr, rules::DEFAULT_CLUSTER_CIDR),
+        ("serviceCidr", &k.service_cidr, rules::DEFAULT_SERVICE_CIDR),
+    ] {
         for (name, net) in &inv.networks {
             if cidr.overlaps(&net.cidr) {
+                // A defaulted CIDR has no place in the file: point at the network it hits.
+                let (path, what) = if cidr.to_string() == default {
+                    (format!("networks.{name}.cidr"), format!("k3s.{field} (default {cidr})"))
+                } else {
+                    (format!("k3s.{field}"), cidr.to_string())
+                };
                 d.push(
-                    Diagnostic::error(
-                        format!("k3s.{field}"),
-                        format!("{cidr} overlaps host network \"{name}\" ({})", net.cidr),
-                    )
-                    .with_help("pods and services need address space no host network uses"),
+                    Diagnostic::error(path, format!("{what} overlaps host network \"{name}\" ({})", net.cidr))
+                        .with_help("pods and services need address space no host network uses"),
                 );
             }
         }
