@@ -10,7 +10,7 @@ BIN     := $(or $(CARGO_TARGET_DIR),target)/release
 EXAMPLE ?= examples/edge-lab/inventory.yaml
 INVENTORY ?=
 
-.PHONY: demo render build test check fmt clippy lint-scripts nix-parse golden-update bench install-test-tools clean
+.PHONY: demo render bench-render build test check fmt clippy lint-scripts nix-parse golden-update bench install-test-tools clean
 
 build:
 	$(CARGO) build --release --workspace --bins
@@ -45,7 +45,7 @@ clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 lint-scripts:
-	shellcheck scripts/install-test-tools scripts/demo scripts/render $(wildcard scripts/demo.d/*.sh) .ci/run
+	shellcheck scripts/install-test-tools scripts/demo scripts/render scripts/bench-render $(wildcard scripts/demo.d/*.sh) .ci/run
 
 ## nix-parse: every hand-written .nix file in the repository parses
 nix-parse:
@@ -66,6 +66,10 @@ golden-update:
 
 bench:
 	$(CARGO) bench --workspace
+
+## bench-render: fleet render vs cp -r, tools vs spawn floor, netplan generator, sops (release binaries)
+bench-render: build
+	BIN=$(BIN) bash scripts/bench-render
 
 clean:
 	rm -rf $(OUT)

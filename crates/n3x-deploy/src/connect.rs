@@ -37,3 +37,18 @@ pub fn target(node: &Node, o: &SshOptions) -> Target {
 pub fn connect(node: &Node, o: &SshOptions) -> Result<SshRemote, String> {
     SshRemote::connect(&target(node, o)).map_err(|e| format!("{}: {e}", node.name))
 }
+
+/// Connects to a node that must present `key` (an OpenSSH public key line): a
+/// known_hosts file naming only that key is written to a temporary folder, so a machine
+/// with any other key is refused before login.
+pub fn connect_expecting(node: &Node, o: &SshOptions, key: &str) -> Result<SshRemote, String> {
+    let dir = tempfile::tempdir().map_err(|e| format!("cannot create a temporary folder: {e}"))?;
+    let file = dir.path().join("known_hosts");
+    let host =
+        if node.ssh.port == 22 { node.ssh.host.clone() } else { format!("[{}]:{}", node.ssh.host, node.ssh.port) };
+    let body: Vec<&str> = key.split_whitespace().take(2).collect();
+    std::fs::write(&file, format!("{host} {}\n", body.join(" ")))
+        .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    let opts = SshOptions { known_hosts: file, accept_new: false, ..o.clone() };
+    connect(node, &opts)
+}

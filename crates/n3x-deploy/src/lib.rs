@@ -7,6 +7,8 @@
 //! tested against a real sshd with recorded stand-ins. `main.rs` only parses arguments and maps outcomes to exit codes.
 
 pub mod connect;
+pub mod exec;
+pub mod install;
 pub mod plan;
 pub mod preflight;
 pub mod report;

@@ -60,6 +60,18 @@ struct PlanArgs {
     /// The cluster does not run yet: the first server initializes it.
     #[arg(long)]
     first_bring_up: bool,
+    #[command(flatten)]
+    build: BuildArgs,
+    /// Seconds a switched node has to answer before it rolls itself back.
+    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+    rollback_after: u64,
+    /// SSH private key passed to nixos-anywhere and nix (else the agent's).
+    #[arg(long, short = 'i', value_name = "FILE")]
+    identity: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+struct BuildArgs {
     /// The flake the systems come from.
     #[arg(long, default_value = ".", value_name = "REF")]
     flake: String,
@@ -69,18 +81,12 @@ struct PlanArgs {
     /// The deployer's Nix system; defaults to this machine's.
     #[arg(long, value_name = "SYSTEM")]
     deployer_system: Option<String>,
-    /// SSH private key passed to nixos-anywhere and nix (else the agent's).
-    #[arg(long, short = 'i', value_name = "FILE")]
-    identity: Option<PathBuf>,
     /// Folder of per-node --extra-files trees (DIR/<node>/…).
     #[arg(long, default_value = "extra-files", value_name = "DIR")]
     extra_files: String,
     /// Folder of LUKS key files on this machine (DIR/<node>.key, DIR/<node>.password).
     #[arg(long, default_value = "luks-keys", value_name = "DIR")]
     luks_keys: String,
-    /// Seconds a switched node has to answer before it rolls itself back.
-    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
-    rollback_after: u64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -179,6 +185,48 @@ enum Command {
         #[arg(long)]
         installer: bool,
     },
+    /// Install a node: preflight, show what is erased, confirm, host key, nixos-anywhere, wait.
+    ///
+    /// Example: n3x-deploy install n100-1 -c cluster.json --installer
+    #[command(after_help = "Examples:\n  n3x-deploy install n100-1 -c cluster.json --installer --dry-run\n  \
+        n3x-deploy install n100-1 -c cluster.json --installer            # asks for the node name\n  \
+        n3x-deploy install n100-1 -c cluster.json --cluster-up --yes     # reinstall into the running cluster\n\n\
+        Nothing is erased unless the preflight passed and the node name was typed back (or --yes).\n\
+        --dry-run prints every step and touches nothing. Exit 5 when refused, 1 when a step failed.")]
+    Install {
+        /// The node to install.
+        #[arg(value_name = "NODE")]
+        node: String,
+        #[command(flatten)]
+        input: Input,
+        #[command(flatten)]
+        ssh: SshArgs,
+        #[command(flatten)]
+        run: RunArgs,
+        #[command(flatten)]
+        build: BuildArgs,
+        /// Print every step and touch nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Do not ask for the node name (scripts, CI).
+        #[arg(long)]
+        yes: bool,
+        /// The target runs an installer image (its host key is not the node's; skip that preflight check).
+        #[arg(long)]
+        installer: bool,
+        /// The cluster already runs: a reinstalled first server joins through another server.
+        #[arg(long, conflicts_with = "first_bring_up")]
+        cluster_up: bool,
+        /// The cluster does not run yet: the first server initializes it.
+        #[arg(long)]
+        first_bring_up: bool,
+        /// Seconds to wait for the installed node to come back.
+        #[arg(long, default_value_t = 900, value_name = "SECONDS")]
+        wait_timeout: u64,
+        /// Seconds between attempts while waiting.
+        #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+        poll: u64,
+    },
     /// Print the JSON Schema of the RolloutPlan or DeployReport document.
     ///
     /// Example: n3x-deploy schema rolloutplan > schemas/rolloutplan.schema.json
@@ -242,13 +290,32 @@ fn plan_options(p: &PlanArgs) -> PlanOptions {
         } else {
             None
         },
-        flake: p.flake.clone(),
-        deployer_system: p.deployer_system.clone().unwrap_or_else(this_system),
-        binfmt: p.binfmt,
         identity: p.identity.as_ref().map(|i| i.display().to_string()),
-        extra_files: p.extra_files.clone(),
-        luks_keys: p.luks_keys.clone(),
         rollback_after: p.rollback_after,
+        ..build_options(&p.build)
+    }
+}
+
+fn build_options(b: &BuildArgs) -> PlanOptions {
+    PlanOptions {
+        flake: b.flake.clone(),
+        deployer_system: b.deployer_system.clone().unwrap_or_else(this_system),
+        binfmt: b.binfmt,
+        extra_files: b.extra_files.clone(),
+        luks_keys: b.luks_keys.clone(),
+        ..PlanOptions::default()
+    }
+}
+
+/// The confirmation prompt on the terminal: question on stderr, answer from stdin.
+struct StdinPrompt;
+
+impl n3x_deploy::install::Prompt for StdinPrompt {
+    fn ask(&mut self, question: &str) -> Result<String, String> {
+        eprint!("{question}");
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map_err(|e| n3x_core::io::describe_io(&e))?;
+        Ok(line.trim_end_matches(['\n', '\r']).to_string())
     }
 }
 
@@ -334,6 +401,65 @@ fn dispatch(cli: Cli, code: &std::cell::Cell<u8>) -> Result<(), Error> {
             let cluster = load(&input)?;
             let p = plan(&cluster, &plan_options(&args))?;
             emit(output.as_deref(), &to_json(&p)?)
+        }
+        Command::Install {
+            node,
+            input,
+            ssh,
+            run,
+            build,
+            dry_run,
+            yes,
+            installer,
+            cluster_up,
+            first_bring_up,
+            wait_timeout,
+            poll,
+        } => {
+            let cluster = load(&input)?;
+            let popts = PlanOptions {
+                action: Action::Install,
+                nodes: vec![node.clone()],
+                cluster_up: if cluster_up {
+                    Some(true)
+                } else if first_bring_up {
+                    Some(false)
+                } else {
+                    None
+                },
+                identity: ssh.identity.as_ref().map(|i| i.display().to_string()),
+                ..build_options(&build)
+            };
+            let p = plan(&cluster, &popts)?;
+            let Some(nr) = p.waves.iter().flat_map(|w| &w.nodes).next() else {
+                return Err(Error::Failed(format!("nothing to install for {node}")));
+            };
+            if dry_run {
+                return write_stdout(n3x_deploy::install::dry_run_text(nr).as_bytes());
+            }
+            let opts = ssh_options(&ssh);
+            let mut rec = recorder("install", &run)?;
+            let mut connect = |n: &n3x_core::cluster::Node| -> Result<Box<dyn Remote>, String> {
+                Ok(Box::new(n3x_deploy::connect::connect(n, &opts)?))
+            };
+            let mut expecting = |n: &n3x_core::cluster::Node, key: &str| -> Result<Box<dyn Remote>, String> {
+                Ok(Box::new(n3x_deploy::connect::connect_expecting(n, &opts, key)?))
+            };
+            let seams = n3x_deploy::install::Seams {
+                connect: &mut connect,
+                connect_expecting: &mut expecting,
+                prompt: &mut StdinPrompt,
+                rng: &mut n3x_secrets::seams::OsRng,
+            };
+            let iopts = n3x_deploy::install::InstallOptions {
+                yes,
+                installer,
+                wait_timeout: std::time::Duration::from_secs(wait_timeout),
+                poll: std::time::Duration::from_secs(poll.max(1)),
+            };
+            n3x_deploy::install::install(&cluster, nr, &iopts, seams, &mut rec)?;
+            code.set(finish(&mut rec, &run)?);
+            Ok(())
         }
         Command::Schema { kind } => {
             write_stdout(n3x_deploy::schema(matches!(kind, SchemaArg::Deployreport))?.as_bytes())

@@ -290,12 +290,6 @@ fn node_rollout(cluster: &Cluster, n: &Node, o: &PlanOptions, cluster_up: bool) 
     let store = format!("ssh-ng://{target}");
     match o.action {
         Action::Install => {
-            let mut eval = local(
-                "evaluate",
-                vec!["nix".into(), "eval".into(), "--raw".into(), format!("{}.outPath", toplevel_attr(&o.flake, name))],
-            );
-            eval.output = Some("toplevel".into());
-            steps.push(eval);
             steps.push(n3x("preflight", vec!["preflight".into(), name.into()]));
             steps.push(n3x("confirm", vec!["confirm-erase".into(), n.disk.device.clone()]));
             let extra = format!("{}/{name}", o.extra_files);
@@ -306,6 +300,12 @@ fn node_rollout(cluster: &Cluster, n: &Node, o: &PlanOptions, cluster_up: bool) 
             if join.override_note.is_some() {
                 steps.push(n3x("rejoin", vec!["write".into(), format!("{extra}/{REJOIN_DROPIN}")]));
             }
+            let mut eval = local(
+                "evaluate",
+                vec!["nix".into(), "eval".into(), "--raw".into(), format!("{}.outPath", toplevel_attr(&o.flake, name))],
+            );
+            eval.output = Some("toplevel".into());
+            steps.push(eval);
             let mut argv = strings(&["nixos-anywhere", "--flake"]);
             argv.push(format!("{}#{name}", o.flake));
             argv.extend(["--target-host".into(), target.clone()]);

@@ -272,12 +272,23 @@ pub fn firewall(cluster: &Cluster, node: &Node, flannel_iface: Option<&str>) -> 
     let mut trust = |name: &str, reason: &str| {
         trusted.push(TrustedInterface { name: name.to_string(), reason: reason.to_string() })
     };
+    let ipv6 = !k3s.cluster_cidr.network().is_ipv4();
     match k3s.cni {
         Cni::Flannel => {
             match k3s.flannel_backend {
+                // On an IPv6 pod network flannel names its devices flannel-v6.1 and
+                // flannel-wg-v6; the IPv4 names are kept for IPv4 clusters only.
+                FlannelBackend::Vxlan if ipv6 => {
+                    rule(Protocol::Udp, 8472, 8472, "flannel VXLAN overlay between nodes");
+                    trust("flannel-v6.1", "flannel IPv6 VXLAN device: pod-to-pod traffic between nodes");
+                }
                 FlannelBackend::Vxlan => {
                     rule(Protocol::Udp, 8472, 8472, "flannel VXLAN overlay between nodes");
                     trust("flannel.1", "flannel VXLAN device: pod-to-pod traffic between nodes");
+                }
+                FlannelBackend::WireguardNative if ipv6 => {
+                    rule(Protocol::Udp, 51820, 51821, "flannel wireguard-native overlay (51820 IPv4, 51821 IPv6)");
+                    trust("flannel-wg-v6", "flannel IPv6 WireGuard device: pod-to-pod traffic between nodes");
                 }
                 FlannelBackend::WireguardNative => {
                     rule(Protocol::Udp, 51820, 51821, "flannel wireguard-native overlay (51820 IPv4, 51821 IPv6)");
@@ -373,6 +384,23 @@ mod tests {
         let trusted: Vec<&str> = fw.trusted_interfaces.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(trusted, ["flannel.1", "cni0"]);
         assert!(fw.rules.iter().all(|r| !r.reason.is_empty()));
+    }
+
+    fn plan_v6(k3s: &str) -> Vec<n3x_core::networkplan::NodeNetworkPlan> {
+        let text = format!(
+            "apiVersion: n3x.dev/v1alpha1\nkind: Inventory\ncluster: {{name: t}}\nk3s: {{clusterCidr: 'fd42::/56', serviceCidr: 'fd43::/112'{k3s}}}\nnetworks:\n  cluster: {{cidr: '2001:db8:10::/64'}}\nnodes:\n  - {{name: s1, role: server, addresses: {{cluster: '2001:db8:10::11'}}, disk: {{size: 512GB}}}}\n"
+        );
+        crate::plan_document(&Document::parse("t.yaml", &text).unwrap()).unwrap().0.nodes
+    }
+
+    fn trusted(p: &n3x_core::networkplan::NodeNetworkPlan) -> Vec<String> {
+        p.firewall.as_ref().unwrap().trusted_interfaces.iter().map(|t| t.name.clone()).collect()
+    }
+
+    #[test]
+    fn ipv6_cluster_trusts_flannels_ipv6_devices() {
+        assert_eq!(trusted(&plan_v6("")[0]), ["flannel-v6.1", "cni0"]);
+        assert_eq!(trusted(&plan_v6(", flannelBackend: wireguard-native")[0]), ["flannel-wg-v6", "cni0"]);
     }
 
     #[test]

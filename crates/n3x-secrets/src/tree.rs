@@ -601,7 +601,7 @@ fn analyze(value: &str) -> Analysis {
     let mut block_ind = value.starts_with("---") || value.starts_with("...");
     let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) = (false, false, false, false);
     let (mut break_space, mut space_break, mut previous_space, mut previous_break) = (false, false, false, false);
-    let (mut line_breaks, mut special) = (false, false);
+    let (mut line_breaks, mut special, mut tabs) = (false, false, false);
     let mut preceded_by_ws = true;
     for (i, &c) in chars.iter().enumerate() {
         let followed_by_ws = chars.get(i + 1).is_none_or(|n| *n == ' ' || *n == '\t' || is_break(*n));
@@ -620,7 +620,11 @@ fn analyze(value: &str) -> Analysis {
                 _ => {}
             }
         }
-        if !is_printable(c) {
+        // go-yaml v3 counts tabs apart from other unprintable characters: they rule out
+        // plain and single-quoted styles but not a block scalar ("a\tb\nc" is `|-`).
+        if c == '\t' {
+            tabs = true;
+        } else if !is_printable(c) {
             special = true;
         }
         let last = i + 1 == chars.len();
@@ -667,9 +671,16 @@ fn analyze(value: &str) -> Analysis {
         a.block_plain_allowed = false;
         a.single_allowed = false;
     }
-    if space_break || special {
+    if space_break || tabs || special {
         a.block_plain_allowed = false;
         a.single_allowed = false;
+    }
+    if space_break || special {
+        a.block_allowed = false;
+    }
+    // A block scalar whose first line starts with a tab is where go-yaml and sops part
+    // ways (sops 3.11 prints such a value as `null`); double quotes keep the value.
+    if value.starts_with('\t') {
         a.block_allowed = false;
     }
     if line_breaks {
@@ -704,6 +715,12 @@ fn string_style(s: &str, key: bool) -> Style {
         style = Style::Double;
     }
     style
+}
+
+/// go-yaml's `yaml_emitter_check_simple_key` for a plain string key: at most 128 bytes
+/// and on one line; any other key is written in the explicit `? key` form.
+fn simple_key(k: &str) -> bool {
+    k.len() <= 128 && !k.contains(is_break)
 }
 
 fn write_double(out: &mut String, s: &str) {
@@ -846,6 +863,7 @@ impl YamlWriter {
         for item in items {
             match item {
                 MapItem::Comment(c) => self.comment(ind, c),
+                MapItem::Pair(k, v) if !simple_key(k) => self.explicit_pair(k, v, ind),
                 MapItem::Pair(k, v) => {
                     self.indent_to(ind);
                     if k == "<<" {
@@ -857,6 +875,38 @@ impl YamlWriter {
                     self.value(v, next_indent(ind));
                 }
             }
+        }
+    }
+    /// A pair whose key cannot be a simple key, as go-yaml writes it: `? key` (styled
+    /// like a value, so a multi-line key may be a block scalar) and `: value` on the
+    /// next line, a map or list value starting on the `:` line at the value's indentation.
+    fn explicit_pair(&mut self, k: &str, v: &Node, ind: usize) {
+        let inner = next_indent(ind);
+        self.indent_to(ind);
+        self.push("? ");
+        self.string(k, false, inner);
+        if self.col != 0 {
+            self.newline();
+        }
+        self.indent_to(ind);
+        self.push(":");
+        match v {
+            Node::Map(items) if items.iter().any(|i| matches!(i, MapItem::Pair(..))) => {
+                self.pad_to(inner);
+                self.inline = true;
+                self.map(items, inner);
+            }
+            Node::Seq(items) if items.iter().any(|i| !matches!(i, Node::Comment(_))) => {
+                self.pad_to(inner);
+                self.inline = true;
+                self.seq(items, inner);
+            }
+            _ => self.value(v, inner),
+        }
+    }
+    fn pad_to(&mut self, col: usize) {
+        while self.col < col {
+            self.push(" ");
         }
     }
     /// A map or list value after `key:` (`ind` = its indentation).
@@ -1290,6 +1340,23 @@ mod tests {
         assert_eq!(string_style("a\nb\n", false), Style::Literal);
         assert_eq!(string_style("a \nb", false), Style::Double);
         assert_eq!(string_style("n", true), Style::Double);
+        // Tabs: never plain or single-quoted, but a block scalar is fine (go-yaml v3).
+        assert_eq!(string_style("x\ty", false), Style::Double);
+        assert_eq!(string_style("two\tt\nlines", false), Style::Literal);
+        assert_eq!(string_style("a\t \nb", false), Style::Double);
+        assert_eq!(string_style("\ta\nb", false), Style::Double);
+    }
+
+    #[test]
+    fn keys_over_128_bytes_or_multiline_are_explicit() {
+        let k128 = "a".repeat(128);
+        let k129 = "b".repeat(129);
+        let doc = Node::Map(vec![
+            MapItem::Pair(k128.clone(), Node::Scalar(Scalar::Int(1))),
+            MapItem::Pair(k129.clone(), Node::Map(vec![MapItem::Pair("x".into(), Node::Scalar(Scalar::Int(2)))])),
+            MapItem::Pair("a\nb".into(), Node::Seq(vec![Node::Scalar(Scalar::Int(3))])),
+        ]);
+        assert_eq!(emit_yaml(&[doc]), format!("{k128}: 1\n? {k129}\n:   x: 2\n? |-\n    a\n    b\n:   - 3\n"));
     }
 
     #[test]

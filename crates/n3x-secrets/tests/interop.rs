@@ -690,3 +690,135 @@ fn random_documents_match_sops() {
         assert_eq!(back, want, "seed {seed}: sops reads n3x's file differently; input:\n{text}");
     }
 }
+
+/// Random strings for the string-style differential: every character class that moves
+/// go-yaml between plain, single-quoted, double-quoted and literal styles.
+fn random_string(g: &mut Gen, len: usize) -> String {
+    const CHARS: &[char] = &[
+        'a', 'b', 'z', '0', ' ', ' ', '\t', '\t', '\n', ':', '#', '-', '\'', '"', '\\', 'é', '密', '🔑', '\u{1}', '?',
+    ];
+    let mut s: String = (0..len).map(|_| CHARS[g.below(CHARS.len() as u64) as usize]).collect();
+    // A block scalar starting with a tab: sops 3.11 prints it as `null` (n3x keeps the
+    // value, double-quoted), so it is no reference.
+    if s.starts_with('\t') && s.contains('\n') {
+        s.insert(0, 'a');
+    }
+    s
+}
+
+/// A YAML double-quoted scalar for any string (the input side of the differential).
+fn quoted(s: &str) -> String {
+    let mut q = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => q.push_str("\\\""),
+            '\\' => q.push_str("\\\\"),
+            '\n' => q.push_str("\\n"),
+            '\t' => q.push_str("\\t"),
+            c if (c as u32) < 0x20 => q.push_str(&format!("\\x{:02X}", c as u32)),
+            c => q.push(c),
+        }
+    }
+    q.push('"');
+    q
+}
+
+/// The layout of an encrypted file: values masked, the sops metadata cut off.
+fn layout(encrypted: &str) -> String {
+    let body = encrypted.split("\nsops:\n").next().unwrap_or("");
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some(i) = rest.find("ENC[") {
+        out.push_str(&rest[..i]);
+        out.push_str("ENC");
+        rest = &rest[i..];
+        rest = &rest[rest.find(']').map_or(rest.len(), |j| j + 1)..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Randomized differential against sops 3.11 for string styles and key lengths (issue 11):
+/// strings with tabs, line breaks, quotes, `: `, `#`, control and non-BMP characters, and
+/// keys from 1 to 200 bytes around go-yaml's 128-byte simple-key limit, as map values,
+/// list items and keys of maps inside lists. Both directions, plus the layout of the
+/// encrypted files themselves (their keys are plaintext).
+#[test]
+fn random_string_styles_and_key_lengths_match_sops() {
+    let s = Sandbox::new();
+    let Some(_) = s.sops() else { return };
+    let (mut strings, mut explicit_keys, mut tab_blocks, mut docs) = (0, 0, 0, 0);
+    for seed in 1..=60u64 {
+        let mut g = Gen(seed.wrapping_mul(0xD1B5_4A32_D192_ED03) | 1);
+        let mut text = String::new();
+        let key = |g: &mut Gen, i: usize| {
+            let len = match g.below(4) {
+                0 => 1 + g.below(10) as usize,
+                1 => 120 + g.below(16) as usize,
+                2 => 200,
+                _ => 3 + g.below(30) as usize,
+            };
+            // Unique within the map: the index goes first.
+            let mut k = format!("k{i}");
+            k.push_str(&random_string(g, len.saturating_sub(2)));
+            k
+        };
+        for i in 0..3 + g.below(6) as usize {
+            let k = key(&mut g, i);
+            strings += 1;
+            match g.below(5) {
+                0 => {
+                    text.push_str(&format!("{}:\n", quoted(&k)));
+                    for j in 0..1 + g.below(3) as usize {
+                        let n = g.below(24) as usize;
+                        let v = random_string(&mut g, n);
+                        strings += 2;
+                        text.push_str(&format!("    {}: {}\n", quoted(&key(&mut g, j)), quoted(&v)));
+                    }
+                }
+                1 => {
+                    text.push_str(&format!("{}:\n", quoted(&k)));
+                    for j in 0..1 + g.below(3) as usize {
+                        let n = g.below(24) as usize;
+                        let v = random_string(&mut g, n);
+                        strings += 1;
+                        if g.chance(50) {
+                            strings += 1;
+                            text.push_str(&format!("    - {}: {}\n", quoted(&key(&mut g, j)), quoted(&v)));
+                        } else {
+                            text.push_str(&format!("    - {}\n", quoted(&v)));
+                        }
+                    }
+                }
+                _ => {
+                    let n = g.below(30) as usize;
+                    let v = random_string(&mut g, n);
+                    strings += 1;
+                    if v.contains('\t') && v.contains('\n') {
+                        tab_blocks += 1;
+                    }
+                    text.push_str(&format!("{}: {}\n", quoted(&k), quoted(&v)));
+                }
+            }
+        }
+        let f = s.write(&format!("s{seed}.yaml"), &text);
+        let by_sops = s.sops().unwrap().args(["-e", "--age", &s.recipient]).arg(&f).output().unwrap();
+        let sops_file = ok(by_sops, &format!("seed {seed}: sops -e"));
+        let sf = s.write(&format!("ss{seed}.yaml"), &sops_file);
+        let want = ok(s.sops().unwrap().arg("-d").arg(&sf).output().unwrap(), "sops -d");
+        let got = ok(s.n3x().arg("decrypt").arg(&sf).output().unwrap(), "n3x decrypt");
+        assert_eq!(got, want, "seed {seed}: n3x prints sops' file differently; input:\n{text}");
+        let ours = ok(s.n3x().args(["encrypt", "--age", &s.recipient]).arg(&f).output().unwrap(), "n3x encrypt");
+        assert_eq!(layout(&ours), layout(&sops_file), "seed {seed}: the encrypted layouts differ; input:\n{text}");
+        let nf = s.write(&format!("sn{seed}.yaml"), &ours);
+        let back = ok(s.sops().unwrap().arg("-d").arg(&nf).output().unwrap(), "sops -d of n3x file");
+        assert_eq!(back, want, "seed {seed}: sops reads n3x's file differently; input:\n{text}");
+        explicit_keys += want.lines().filter(|l| l.trim_start().starts_with("? ") || l.starts_with("- ? ")).count();
+        docs += 1;
+    }
+    assert_eq!(docs, 60);
+    assert!(strings >= 600, "only {strings} strings compared");
+    assert!(explicit_keys >= 40, "only {explicit_keys} explicit `? ` keys compared");
+    assert!(tab_blocks >= 10, "only {tab_blocks} strings with a tab and a line break compared");
+    eprintln!("{docs} documents, {strings} strings, {explicit_keys} explicit keys, {tab_blocks} tab+newline values");
+}

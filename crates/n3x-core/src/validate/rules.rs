@@ -30,6 +30,7 @@ pub(super) const DEFAULT_SERVICE_CIDR: &str = "10.43.0.0/16";
 
 /// Inventory-level rules (everything that needs no resolved interfaces).
 pub(super) fn inventory_rules(inv: &Inventory, d: &mut Diagnostics) {
+    cni(inv, d);
     macs(inv, d);
     k3s_flags(inv, d);
     address_families(inv, d);
@@ -37,6 +38,18 @@ pub(super) fn inventory_rules(inv: &Inventory, d: &mut Diagnostics) {
         hardware(i, n, d);
     }
     credentials(inv, d);
+}
+
+/// `cni: cilium` is refused: n3x would start k3s without flannel and network policy
+/// but deploys no Cilium, so the nodes would never become Ready. Bring-your-own is
+/// `cni: none` (and the CNI from Argo CD or a HelmChart of your own).
+fn cni(inv: &Inventory, d: &mut Diagnostics) {
+    if inv.k3s.cni == crate::model::Cni::Cilium {
+        d.push(
+            Diagnostic::error("k3s.cni", "n3x does not deploy Cilium: with cni: cilium the nodes would have no CNI and never become Ready")
+                .with_help("use cni: flannel (the default), or cni: none and deploy Cilium yourself (k3s then runs with --flannel-backend=none; add --disable-network-policy to k3s.extraFlags)"),
+        );
+    }
 }
 
 /// A MAC may be written as `network.mac` or `network.nics[].mac` (and inside an
@@ -294,16 +307,27 @@ fn hardware(i: usize, n: &NodeSpec, d: &mut Diagnostics) {
 
 /// A URL with user information: a password (`user:secret@`) anywhere, or any user
 /// part in an http(s) URL (tokens are written as the user: `https://TOKEN@host`).
-/// `ssh://git@host` and `git@host:org/repo` name a login, not a secret.
+/// `ssh://git@host` and `git@host:org/repo` name a login, not a secret. URLs inside a
+/// longer string (`--flag=https://…`) count too.
 pub fn url_credentials(s: &str) -> bool {
-    let s = s.trim();
-    let Some((scheme, rest)) = s.split_once("://") else { return false };
-    if scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c)) {
-        return false;
+    let mut rest = s;
+    while let Some(at) = rest.find("://") {
+        let before = &rest[..at];
+        let scheme_start =
+            before.rfind(|c: char| !(c.is_ascii_alphanumeric() || "+.-".contains(c))).map_or(0, |i| i + 1);
+        let scheme = &before[scheme_start..];
+        let after = &rest[at + 3..];
+        let authority = after.split(['/', '?', '#', ' ', '"', '\'', ',']).next().unwrap_or(after);
+        if !scheme.is_empty() {
+            if let Some((userinfo, _host)) = authority.rsplit_once('@') {
+                if userinfo.contains(':') || scheme.to_ascii_lowercase().starts_with("http") {
+                    return true;
+                }
+            }
+        }
+        rest = after;
     }
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
-    let Some((userinfo, _host)) = authority.rsplit_once('@') else { return false };
-    userinfo.contains(':') || scheme.starts_with("http")
+    false
 }
 
 /// Credentials written into a URL anywhere in the inventory end up in the Nix store
@@ -658,6 +682,8 @@ mod tests {
         assert!(!url_credentials("https://git.example.net/x.git"));
         assert!(!url_credentials("https://host/path@v1"));
         assert!(!url_credentials("ops@example.net"));
+        assert!(url_credentials("--endpoint=https://robot:tok3n@registry.example.net"));
+        assert!(!url_credentials("--endpoint=https://registry.example.net"));
     }
 
     #[test]
