@@ -13,6 +13,7 @@ pub mod plan;
 pub mod preflight;
 pub mod report;
 pub mod shell;
+pub mod update;
 
 /// The tool's name in messages.
 pub const TOOL: &str = "n3x-deploy";

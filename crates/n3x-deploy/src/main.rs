@@ -227,6 +227,48 @@ enum Command {
         #[arg(long, default_value_t = 10, value_name = "SECONDS")]
         poll: u64,
     },
+    /// Update running nodes wave by wave: build, copy, arm an on-node rollback, switch, confirm, health gate.
+    ///
+    /// Example: n3x-deploy update -c cluster.json --canary n100-3
+    #[command(
+        after_help = "Examples:\n  n3x-deploy update -c cluster.json                       # every node, safe order\n  \
+        n3x-deploy update n100-2 -c cluster.json --rollback-after 120\n  \
+        n3x-deploy update -c cluster.json --canary rpi-1 --batch 10 --events events.jsonl --log-dir logs\n\n\
+        Before each switch a transient systemd timer (n3x-rollback) is armed on the node; unless a fresh SSH\n\
+        connection confirms the new generation within --confirm-timeout, the node switches itself back.\n\
+        Exit 4 when a node was rolled back, 3 when some nodes were done before a failure, 1 on failure."
+    )]
+    Update {
+        /// Nodes to update (all when none).
+        #[arg(value_name = "NODE")]
+        nodes: Vec<String>,
+        #[command(flatten)]
+        input: Input,
+        #[command(flatten)]
+        ssh: SshArgs,
+        #[command(flatten)]
+        run: RunArgs,
+        #[command(flatten)]
+        build: BuildArgs,
+        /// Agents per wave.
+        #[arg(long, default_value_t = 5, value_name = "N")]
+        batch: usize,
+        /// Update this node alone first.
+        #[arg(long, value_name = "NODE")]
+        canary: Option<String>,
+        /// Seconds after the switch at which an unconfirmed node rolls itself back.
+        #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+        rollback_after: u64,
+        /// Seconds a fresh connection has to confirm the switch.
+        #[arg(long, default_value_t = 120, value_name = "SECONDS")]
+        confirm_timeout: u64,
+        /// Seconds between attempts.
+        #[arg(long, default_value_t = 5, value_name = "SECONDS")]
+        poll: u64,
+        /// Print the plan's steps and touch nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Print the JSON Schema of the RolloutPlan or DeployReport document.
     ///
     /// Example: n3x-deploy schema rolloutplan > schemas/rolloutplan.schema.json
@@ -458,6 +500,52 @@ fn dispatch(cli: Cli, code: &std::cell::Cell<u8>) -> Result<(), Error> {
                 poll: std::time::Duration::from_secs(poll.max(1)),
             };
             n3x_deploy::install::install(&cluster, nr, &iopts, seams, &mut rec)?;
+            code.set(finish(&mut rec, &run)?);
+            Ok(())
+        }
+        Command::Update {
+            nodes,
+            input,
+            ssh,
+            run,
+            build,
+            batch,
+            canary,
+            rollback_after,
+            confirm_timeout,
+            poll,
+            dry_run,
+        } => {
+            let cluster = load(&input)?;
+            let popts = PlanOptions {
+                action: Action::Update,
+                nodes,
+                batch,
+                canary,
+                rollback_after,
+                identity: ssh.identity.as_ref().map(|i| i.display().to_string()),
+                ..build_options(&build)
+            };
+            let p = plan(&cluster, &popts)?;
+            if dry_run {
+                let text: String =
+                    p.waves.iter().flat_map(|w| &w.nodes).map(n3x_deploy::install::dry_run_text).collect();
+                return write_stdout(text.as_bytes());
+            }
+            let opts = ssh_options(&ssh);
+            let mut rec = recorder("update", &run)?;
+            let mut connect = |n: &n3x_core::cluster::Node| -> Result<Box<dyn Remote>, String> {
+                Ok(Box::new(match &n.host_key {
+                    Some(k) => n3x_deploy::connect::connect_expecting(n, &opts, k)?,
+                    None => n3x_deploy::connect::connect(n, &opts)?,
+                }))
+            };
+            let uopts = n3x_deploy::update::UpdateOptions {
+                confirm_timeout: std::time::Duration::from_secs(confirm_timeout),
+                rollback_after: std::time::Duration::from_secs(rollback_after),
+                poll: std::time::Duration::from_secs(poll.max(1)),
+            };
+            n3x_deploy::update::update(&cluster, &p, &uopts, &mut connect, &mut rec)?;
             code.set(finish(&mut rec, &run)?);
             Ok(())
         }
