@@ -256,6 +256,9 @@ pub struct Longhorn {
     /// Name of the network used for replication traffic (needs Multus).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_network: Option<String>,
+    /// Fixed load-balancer address of the Longhorn UI service (from a MetalLB pool).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ui_address: Option<IpAddr>,
 }
 
 /// MetalLB settings.
@@ -295,6 +298,9 @@ pub struct ArgoCd {
     /// Branch, tag or commit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revision: Option<String>,
+    /// Fixed load-balancer address of the Argo CD server service (from a MetalLB pool).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<IpAddr>,
 }
 
 /// cert-manager settings.
