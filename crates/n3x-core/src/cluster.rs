@@ -30,7 +30,7 @@ pub struct Cluster {
     /// Cluster name.
     pub name: NodeName,
     /// DNS domain, if any.
-    pub domain: Option<String>,
+    pub domain: Option<crate::units::DnsName>,
     /// Time zone.
     pub time_zone: String,
     /// NixOS `system.stateVersion`.

@@ -69,7 +69,7 @@ pub struct ClusterMeta {
     pub name: NodeName,
     /// DNS domain of the nodes, e.g. `lab.example.net`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain: Option<String>,
+    pub domain: Option<crate::units::DnsName>,
     /// Time zone (tz database name).
     #[serde(default = "default_time_zone")]
     pub time_zone: String,
