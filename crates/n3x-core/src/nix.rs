@@ -156,6 +156,62 @@ impl Attrs {
     }
 }
 
+impl Attrs {
+    /// Attribute paths that are defined twice: the same value path set twice, or a value
+    /// set at a path and again below it (`a = 1; a.b = 2;`). Nix refuses such a set ("attribute
+    /// already defined"), so the printer refuses to print it ([`NixFile::try_render`]).
+    /// Nested sets and sets inside lists are searched too. Empty when the set is sound.
+    pub fn duplicate_paths(&self) -> Vec<String> {
+        let mut found = Vec::new();
+        duplicates_in(self, &mut found);
+        found
+    }
+}
+
+fn duplicates_in(attrs: &Attrs, found: &mut Vec<String>) {
+    // Every leaf path of this set (nested attribute sets merged, as Nix merges them).
+    let mut leaves: Vec<Vec<String>> = Vec::new();
+    fn collect(prefix: &[String], v: &Nix, leaves: &mut Vec<Vec<String>>, found: &mut Vec<String>) {
+        match v {
+            Nix::Attrs(a) => {
+                for e in &a.0 {
+                    let mut p = prefix.to_vec();
+                    p.extend(e.path.iter().cloned());
+                    collect(&p, &e.value, leaves, found);
+                }
+            }
+            other => {
+                leaves.push(prefix.to_vec());
+                nested(other, found);
+            }
+        }
+    }
+    fn nested(v: &Nix, found: &mut Vec<String>) {
+        match v {
+            Nix::List(items) => items.iter().for_each(|x| nested(x, found)),
+            Nix::Commented(_, x) => nested(x, found),
+            Nix::Attrs(a) => duplicates_in(a, found),
+            _ => {}
+        }
+    }
+    // Nix merges attribute-set literals written at one path (`a = { c = 1; }; a.b = 2;`),
+    // so only leaves count: a leaf set twice, or a leaf with something set below it.
+    for e in &attrs.0 {
+        collect(&e.path, &e.value, &mut leaves, found);
+    }
+    leaves.sort();
+    for w in leaves.windows(2) {
+        // Sorted, so a path and its extensions are neighbours.
+        if w[1].starts_with(&w[0]) {
+            let name = w[0].iter().map(|s| attr_name(s)).collect::<Vec<_>>().join(".");
+            // One report per conflict: not again below a path already reported.
+            if !found.iter().any(|f| name == *f || name.starts_with(&format!("{f}."))) {
+                found.push(name);
+            }
+        }
+    }
+}
+
 /// A whole `.nix` file: a header comment, optional module arguments, and a body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NixFile {
@@ -181,6 +237,30 @@ impl NixFile {
         write_value(&mut out, &self.body, 0);
         out.push('\n');
         out
+    }
+}
+
+impl NixFile {
+    /// [`NixFile::render`], but refuses a body that defines an attribute twice (which
+    /// would be Nix that does not evaluate) and names the attribute.
+    pub fn try_render(&self) -> Result<String, String> {
+        let mut found = Vec::new();
+        match &self.body {
+            Nix::Attrs(a) => duplicates_in(a, &mut found),
+            Nix::List(items) => {
+                for i in items {
+                    if let Nix::Attrs(a) = i {
+                        duplicates_in(a, &mut found);
+                    }
+                }
+            }
+            _ => {}
+        }
+        if found.is_empty() {
+            Ok(self.render())
+        } else {
+            Err(format!("refusing to print Nix that defines an attribute twice: {}", found.join(", ")))
+        }
     }
 }
 
