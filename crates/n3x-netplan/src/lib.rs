@@ -213,7 +213,10 @@ pub fn render(
         Format::Nix => {
             for n in &plan.nodes {
                 let f = nixout::render_node(n, &header("nix", input, &n.node));
-                out.push(OutputFile::text(dir(&n.node, "network.nix"), f.render()));
+                out.push(OutputFile::text(
+                    dir(&n.node, "network.nix"),
+                    f.try_render().map_err(n3x_core::Error::Failed)?,
+                ));
             }
         }
         Format::Netplan => {
