@@ -73,9 +73,13 @@ pub struct ClusterMeta {
     /// Time zone (tz database name).
     #[serde(default = "default_time_zone")]
     pub time_zone: String,
-    /// NixOS `system.stateVersion` of the nodes.
+    /// NixOS `system.stateVersion` of the nodes: the release they were first installed
+    /// with. It is not the release they run (that is `nixpkgs`) and is never bumped to upgrade.
     #[serde(default = "default_state_version")]
     pub state_version: String,
+    /// The NixOS release the flake pins (`nixos-26.05`, the default: the newest stable).
+    #[serde(default)]
+    pub nixpkgs: crate::model::NixosRelease,
 }
 
 fn default_time_zone() -> String {

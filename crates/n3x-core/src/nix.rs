@@ -33,6 +33,11 @@ pub enum Nix {
     Expr(String),
     /// A list item with a comment line above it.
     Commented(String, Box<Nix>),
+    /// A function written by n3x itself applied to a value: `f arg`, such as
+    /// `inputs.nixpkgs.lib.nixosSystem { … }` (the argument is laid out like any value).
+    Call(String, Box<Nix>),
+    /// A function: `pattern: body`, such as `inputs: { … }` (`pattern` written by n3x).
+    Lambda(String, Box<Nix>),
 }
 
 impl Nix {
@@ -61,7 +66,7 @@ impl Nix {
             Nix::Str(s) => !s.contains('\n'),
             Nix::Attrs(a) => a.is_empty(),
             Nix::List(l) => l.is_empty(),
-            Nix::Commented(..) => false,
+            Nix::Commented(..) | Nix::Call(..) | Nix::Lambda(..) => false,
         }
     }
 }
@@ -364,6 +369,16 @@ fn write_value(out: &mut String, v: &Nix, level: usize) {
         Nix::Str(s) => out.push_str(&quote(s)),
         Nix::Path(p) | Nix::Expr(p) => out.push_str(p),
         Nix::Commented(_, inner) => write_value(out, inner, level),
+        Nix::Call(func, arg) => {
+            out.push_str(func);
+            out.push(' ');
+            write_value(out, arg, level);
+        }
+        Nix::Lambda(pattern, body) => {
+            out.push_str(pattern);
+            out.push_str(": ");
+            write_value(out, body, level);
+        }
         Nix::List(items) if items.is_empty() => out.push_str("[ ]"),
         Nix::List(items) => {
             if items.iter().all(Nix::is_scalar) {

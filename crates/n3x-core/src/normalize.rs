@@ -309,7 +309,14 @@ pub fn build_cluster(inv: &Inventory, facts: &[Facts]) -> Result<Cluster, Diagno
     let mut nodes = Vec::with_capacity(inv.nodes.len());
     for (i, n) in inv.nodes.iter().enumerate() {
         let is_init = Some(&n.name) == first_server_name.as_ref();
-        match normalize_node(n, &inv.networks, facts_by_node.get(n.name.as_str()).copied(), is_init, &server_url) {
+        match normalize_node(
+            n,
+            &inv.networks,
+            facts_by_node.get(n.name.as_str()).copied(),
+            is_init,
+            &server_url,
+            inv.addons.longhorn.enabled,
+        ) {
             Ok(node) => nodes.push(node),
             Err(mut d) => {
                 let at = format!("nodes[{i}].network");
@@ -326,6 +333,7 @@ pub fn build_cluster(inv: &Inventory, facts: &[Facts]) -> Result<Cluster, Diagno
         domain: inv.cluster.domain.clone(),
         time_zone: inv.cluster.time_zone.clone(),
         state_version: inv.cluster.state_version.clone(),
+        nixpkgs: inv.cluster.nixpkgs,
         k3s,
         networks: inv.networks.clone(),
         pools: inv
@@ -374,9 +382,12 @@ fn normalize_node(
     facts: Option<&Facts>,
     cluster_init: bool,
     server_url: &str,
+    longhorn_addon: bool,
 ) -> Result<Node, Diagnostic> {
     let network = normalize_network(n, networks, facts)?;
-    let longhorn = carries_longhorn(n);
+    // With the Longhorn add-on off no node carries Longhorn storage: no partition for it
+    // (n3x-disko gives /var the rest) and no Longhorn labels.
+    let longhorn = longhorn_addon && carries_longhorn(n);
     let gpu = n.gpu.unwrap_or(n.hardware.has_gpu());
     let mut labels = n.labels.clone();
     labels.insert(LABEL_HARDWARE.into(), n.hardware.as_str().into());
