@@ -294,6 +294,24 @@ enum Command {
         #[arg(long)]
         no_generations: bool,
     },
+    /// Switch nodes back to their previous generation, then check they run it and are healthy.
+    ///
+    /// Example: n3x-deploy rollback n100-2 -c cluster.json
+    #[command(after_help = "Examples:\n  n3x-deploy rollback n100-2 -c cluster.json\n\n\
+        On each node: nix-env -p /nix/var/nix/profiles/system --rollback, switch-to-configuration switch of\n\
+        that generation, then a fresh connection must see it and the health gate must pass. Nodes one at a time;\n\
+        the first failure stops. Exit 0 when every node is back and healthy, 1 or 3 otherwise.")]
+    Rollback {
+        /// Nodes to roll back.
+        #[arg(value_name = "NODE", required = true)]
+        nodes: Vec<String>,
+        #[command(flatten)]
+        input: Input,
+        #[command(flatten)]
+        ssh: SshArgs,
+        #[command(flatten)]
+        run: RunArgs,
+    },
     /// Print the JSON Schema of the RolloutPlan or DeployReport document.
     ///
     /// Example: n3x-deploy schema rolloutplan > schemas/rolloutplan.schema.json
@@ -606,6 +624,26 @@ fn dispatch(cli: Cli, code: &std::cell::Cell<u8>) -> Result<(), Error> {
                 )
             };
             n3x_deploy::verify::verify(&cluster, &mut connect, &mut expected, &mut rec);
+            code.set(finish(&mut rec, &run)?);
+            Ok(())
+        }
+        Command::Rollback { nodes, input, ssh, run } => {
+            let cluster = load(&input)?;
+            let selected = n3x_deploy::select(&cluster, &nodes)?;
+            let opts = ssh_options(&ssh);
+            let mut rec = recorder("rollback", &run)?;
+            let mut connect = |n: &n3x_core::cluster::Node| -> Result<Box<dyn Remote>, String> {
+                Ok(Box::new(match &n.host_key {
+                    Some(k) => n3x_deploy::connect::connect_expecting(n, &opts, k)?,
+                    None => n3x_deploy::connect::connect(n, &opts)?,
+                }))
+            };
+            for n in selected {
+                let status = n3x_deploy::update::rollback_node(&cluster, n, &mut connect, &mut rec)?;
+                if status != n3x_core::rollout::NodeStatus::Done {
+                    break;
+                }
+            }
             code.set(finish(&mut rec, &run)?);
             Ok(())
         }
