@@ -14,6 +14,7 @@ pub mod preflight;
 pub mod report;
 pub mod shell;
 pub mod update;
+pub mod verify;
 
 /// The tool's name in messages.
 pub const TOOL: &str = "n3x-deploy";

@@ -265,3 +265,66 @@ pub fn update(
     }
     Ok(())
 }
+
+/// `rollback NODE`: switch the node to the generation before the current one of its
+/// system profile, then check that it runs it and pass the health gate. Returns its status.
+pub fn rollback_node(
+    cluster: &Cluster,
+    node: &Node,
+    connect: &mut crate::Connector<'_>,
+    rec: &mut Recorder,
+) -> Result<NodeStatus, Error> {
+    let t = Instant::now();
+    let name = node.name.as_str();
+    let done = |rec: &mut Recorder, status: NodeStatus, message: String| {
+        rec.node(NodeReport { node: node.name.clone(), status, message, millis: millis(t) });
+        Ok(status)
+    };
+    let profile = crate::plan::SYSTEM_PROFILE;
+    let mut run = |cmd: String, rec: &mut Recorder| -> Result<String, String> {
+        rec.log(name, &format!("{name}$ {cmd}"));
+        connect(node).and_then(|mut r| r.run(&cmd)).map(|s| s.trim().to_string())
+    };
+    let steps = (|| -> Result<(String, String), String> {
+        let before = run("readlink -f /run/current-system".into(), rec)?;
+        run(format!("nix-env -p {profile} --rollback"), rec)?;
+        let target = run(format!("readlink -f {profile}"), rec)?;
+        if target == before {
+            return Err(format!("the profile has no generation before {before}"));
+        }
+        let argv: Vec<String> = ["/bin/sh", "-c", crate::plan::SWITCH_SCRIPT, "n3x-rollback", &target]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        run(crate::shell::join(&argv), rec)?;
+        Ok((before, target))
+    })();
+    let (before, target) = match steps {
+        Ok(x) => x,
+        Err(e) => return done(rec, NodeStatus::Failed, format!("rollback failed: {e}")),
+    };
+    match connect(node).and_then(|mut r| r.run("readlink -f /run/current-system")) {
+        Ok(cur) if cur.trim() == target => {}
+        Ok(cur) => {
+            return done(
+                rec,
+                NodeStatus::Failed,
+                format!("after the rollback it runs {} instead of {target}", cur.trim()),
+            )
+        }
+        Err(e) => return done(rec, NodeStatus::Failed, format!("no answer after the rollback: {e}")),
+    }
+    let checks = gate(cluster, node, connect);
+    let failed: Vec<String> = checks.iter().filter(|c| c.status == CheckStatus::Fail).map(|c| c.name.clone()).collect();
+    for c in checks {
+        rec.check(c);
+    }
+    if !failed.is_empty() {
+        return done(
+            rec,
+            NodeStatus::Failed,
+            format!("rolled back to {target}, but the health gate failed: {}", failed.join(", ")),
+        );
+    }
+    done(rec, NodeStatus::Done, format!("rolled back from {before} to {target}; healthy"))
+}

@@ -187,3 +187,36 @@ fn good_switch_is_confirmed_disarmed_and_gated_stand_in_switch_k3s() {
     let log = std::fs::read_to_string(logs.join("n100-1.log")).unwrap();
     assert!(log.contains("$ nix build '.#nixosConfigurations.n100-1.config.system.build.toplevel' --no-link"), "{log}");
 }
+
+#[test]
+fn rollback_switches_to_the_previous_profile_generation_and_checks_it_stand_in_nix_env() {
+    let Some(s) = setup(false) else { return };
+    let log = s.node.dir.path().join("calls.log");
+    let state = s.node.state();
+    std::fs::write(state.join("current"), format!("{}\n", s.new.display())).unwrap();
+    std::fs::write(state.join("profile"), format!("{}\n", s.new.display())).unwrap();
+    // nix-env --rollback moves the profile link to the generation before.
+    common::stand_in(
+        &s.node.bin,
+        &log,
+        "nix-env",
+        &format!("case \"$*\" in *--rollback*) echo {} > '{}/profile';; esac", s.old.display(), state.display()),
+    );
+    common::stand_in(
+        &s.old.join("bin"),
+        &log,
+        "switch-to-configuration",
+        &format!("echo {} > '{}/current'", s.old.display(), state.display()),
+    );
+    let out = common::cmd(&s.node, &s.inv, "rollback").args(["n100-1", "--format", "json"]).output().unwrap();
+    let r: DeployReport = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{r:#?}");
+    assert_eq!(r.nodes[0].message, format!("rolled back from {} to {}; healthy", s.new.display(), s.old.display()));
+    assert_eq!(std::fs::read_to_string(state.join("current")).unwrap().trim(), s.old.display().to_string());
+    assert_eq!(r.checks.len(), 3, "health gate after the rollback");
+    // Nothing before it: refused as a failure, not silently "done".
+    let again = common::cmd(&s.node, &s.inv, "rollback").args(["n100-1", "--format", "json"]).output().unwrap();
+    let r2: DeployReport = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    assert!(r2.nodes[0].message.contains("no generation before"), "{}", r2.nodes[0].message);
+}
