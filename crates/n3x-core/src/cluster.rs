@@ -30,11 +30,14 @@ pub struct Cluster {
     /// Cluster name.
     pub name: NodeName,
     /// DNS domain, if any.
-    pub domain: Option<String>,
+    pub domain: Option<crate::units::DnsName>,
     /// Time zone.
     pub time_zone: String,
     /// NixOS `system.stateVersion`.
     pub state_version: String,
+    /// The NixOS release the flake pins (`nixos-26.05`).
+    #[serde(default)]
+    pub nixpkgs: crate::model::NixosRelease,
     /// Cluster-wide k3s settings, resolved.
     pub k3s: ClusterK3s,
     /// Named networks, by name.
@@ -141,7 +144,7 @@ pub struct Node {
     pub disk: NodeDisk,
     /// A disk given whole to Longhorn.
     pub longhorn_disk: Option<NodeLonghornDisk>,
-    /// Whether the node carries Longhorn storage.
+    /// Whether the node carries Longhorn storage (always false with the Longhorn add-on off).
     pub longhorn: bool,
     /// Whether the node has an NVIDIA GPU.
     pub gpu: bool,

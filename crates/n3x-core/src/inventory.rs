@@ -69,13 +69,17 @@ pub struct ClusterMeta {
     pub name: NodeName,
     /// DNS domain of the nodes, e.g. `lab.example.net`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub domain: Option<String>,
+    pub domain: Option<crate::units::DnsName>,
     /// Time zone (tz database name).
     #[serde(default = "default_time_zone")]
     pub time_zone: String,
-    /// NixOS `system.stateVersion` of the nodes.
+    /// NixOS `system.stateVersion` of the nodes: the release they were first installed
+    /// with. It is not the release they run (that is `nixpkgs`) and is never bumped to upgrade.
     #[serde(default = "default_state_version")]
     pub state_version: String,
+    /// The NixOS release the flake pins (`nixos-26.05`, the default: the newest stable).
+    #[serde(default)]
+    pub nixpkgs: crate::model::NixosRelease,
 }
 
 fn default_time_zone() -> String {
@@ -256,6 +260,9 @@ pub struct Longhorn {
     /// Name of the network used for replication traffic (needs Multus).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_network: Option<String>,
+    /// Fixed load-balancer address of the Longhorn UI service (from a MetalLB pool).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ui_address: Option<IpAddr>,
 }
 
 /// MetalLB settings.
@@ -295,6 +302,9 @@ pub struct ArgoCd {
     /// Branch, tag or commit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revision: Option<String>,
+    /// Fixed load-balancer address of the Argo CD server service (from a MetalLB pool).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<IpAddr>,
 }
 
 /// cert-manager settings.

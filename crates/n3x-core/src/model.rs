@@ -25,6 +25,39 @@ impl Role {
     }
 }
 
+/// The NixOS release a cluster's flake pins (`cluster.nixpkgs`). Chosen in the inventory,
+/// never derived from `system.stateVersion` (which records the release the machines were
+/// first installed with and is never bumped to upgrade). Only releases the option
+/// reference (`reference/nixos-options.json`) describes are accepted: every option n3x
+/// sets must exist in the pinned release. 25.05 and 25.11 are end of life and lack
+/// options n3x sets (`services.k3s.nodeExternalIP` is new in 26.05), so they are refused.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+pub enum NixosRelease {
+    /// NixOS 26.05 (the newest stable release, the default).
+    #[default]
+    #[serde(rename = "nixos-26.05")]
+    Nixos2605,
+}
+
+impl NixosRelease {
+    /// Every release n3x supports, oldest first.
+    pub const ALL: &'static [NixosRelease] = &[NixosRelease::Nixos2605];
+
+    /// The nixpkgs branch name (`nixos-26.05`), as the flake's nixpkgs URL spells it.
+    pub fn branch(self) -> &'static str {
+        match self {
+            NixosRelease::Nixos2605 => "nixos-26.05",
+        }
+    }
+
+    /// The release number (`26.05`), as the option reference's `addedIn`/`removedIn` spell it.
+    pub fn version(self) -> &'static str {
+        match self {
+            NixosRelease::Nixos2605 => "26.05",
+        }
+    }
+}
+
 /// How a machine boots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]

@@ -33,6 +33,11 @@ pub enum Nix {
     Expr(String),
     /// A list item with a comment line above it.
     Commented(String, Box<Nix>),
+    /// A function written by n3x itself applied to a value: `f arg`, such as
+    /// `inputs.nixpkgs.lib.nixosSystem { … }` (the argument is laid out like any value).
+    Call(String, Box<Nix>),
+    /// A function: `pattern: body`, such as `inputs: { … }` (`pattern` written by n3x).
+    Lambda(String, Box<Nix>),
 }
 
 impl Nix {
@@ -61,7 +66,7 @@ impl Nix {
             Nix::Str(s) => !s.contains('\n'),
             Nix::Attrs(a) => a.is_empty(),
             Nix::List(l) => l.is_empty(),
-            Nix::Commented(..) => false,
+            Nix::Commented(..) | Nix::Call(..) | Nix::Lambda(..) => false,
         }
     }
 }
@@ -156,6 +161,62 @@ impl Attrs {
     }
 }
 
+impl Attrs {
+    /// Attribute paths that are defined twice: the same value path set twice, or a value
+    /// set at a path and again below it (`a = 1; a.b = 2;`). Nix refuses such a set ("attribute
+    /// already defined"), so the printer refuses to print it ([`NixFile::try_render`]).
+    /// Nested sets and sets inside lists are searched too. Empty when the set is sound.
+    pub fn duplicate_paths(&self) -> Vec<String> {
+        let mut found = Vec::new();
+        duplicates_in(self, &mut found);
+        found
+    }
+}
+
+fn duplicates_in(attrs: &Attrs, found: &mut Vec<String>) {
+    // Every leaf path of this set (nested attribute sets merged, as Nix merges them).
+    let mut leaves: Vec<Vec<String>> = Vec::new();
+    fn collect(prefix: &[String], v: &Nix, leaves: &mut Vec<Vec<String>>, found: &mut Vec<String>) {
+        match v {
+            Nix::Attrs(a) => {
+                for e in &a.0 {
+                    let mut p = prefix.to_vec();
+                    p.extend(e.path.iter().cloned());
+                    collect(&p, &e.value, leaves, found);
+                }
+            }
+            other => {
+                leaves.push(prefix.to_vec());
+                nested(other, found);
+            }
+        }
+    }
+    fn nested(v: &Nix, found: &mut Vec<String>) {
+        match v {
+            Nix::List(items) => items.iter().for_each(|x| nested(x, found)),
+            Nix::Commented(_, x) => nested(x, found),
+            Nix::Attrs(a) => duplicates_in(a, found),
+            _ => {}
+        }
+    }
+    // Nix merges attribute-set literals written at one path (`a = { c = 1; }; a.b = 2;`),
+    // so only leaves count: a leaf set twice, or a leaf with something set below it.
+    for e in &attrs.0 {
+        collect(&e.path, &e.value, &mut leaves, found);
+    }
+    leaves.sort();
+    for w in leaves.windows(2) {
+        // Sorted, so a path and its extensions are neighbours.
+        if w[1].starts_with(&w[0]) {
+            let name = w[0].iter().map(|s| attr_name(s)).collect::<Vec<_>>().join(".");
+            // One report per conflict: not again below a path already reported.
+            if !found.iter().any(|f| name == *f || name.starts_with(&format!("{f}."))) {
+                found.push(name);
+            }
+        }
+    }
+}
+
 /// A whole `.nix` file: a header comment, optional module arguments, and a body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NixFile {
@@ -181,6 +242,30 @@ impl NixFile {
         write_value(&mut out, &self.body, 0);
         out.push('\n');
         out
+    }
+}
+
+impl NixFile {
+    /// [`NixFile::render`], but refuses a body that defines an attribute twice (which
+    /// would be Nix that does not evaluate) and names the attribute.
+    pub fn try_render(&self) -> Result<String, String> {
+        let mut found = Vec::new();
+        match &self.body {
+            Nix::Attrs(a) => duplicates_in(a, &mut found),
+            Nix::List(items) => {
+                for i in items {
+                    if let Nix::Attrs(a) = i {
+                        duplicates_in(a, &mut found);
+                    }
+                }
+            }
+            _ => {}
+        }
+        if found.is_empty() {
+            Ok(self.render())
+        } else {
+            Err(format!("refusing to print Nix that defines an attribute twice: {}", found.join(", ")))
+        }
     }
 }
 
@@ -284,6 +369,16 @@ fn write_value(out: &mut String, v: &Nix, level: usize) {
         Nix::Str(s) => out.push_str(&quote(s)),
         Nix::Path(p) | Nix::Expr(p) => out.push_str(p),
         Nix::Commented(_, inner) => write_value(out, inner, level),
+        Nix::Call(func, arg) => {
+            out.push_str(func);
+            out.push(' ');
+            write_value(out, arg, level);
+        }
+        Nix::Lambda(pattern, body) => {
+            out.push_str(pattern);
+            out.push_str(": ");
+            write_value(out, body, level);
+        }
         Nix::List(items) if items.is_empty() => out.push_str("[ ]"),
         Nix::List(items) => {
             if items.iter().all(Nix::is_scalar) {

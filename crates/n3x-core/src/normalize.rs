@@ -252,11 +252,14 @@ pub fn build_cluster(inv: &Inventory, facts: &[Facts]) -> Result<Cluster, Diagno
     let first_server = inv.nodes.iter().find(|n| n.role == Role::Server);
     let api_address = inv.k3s.api_address.or_else(|| first_server.and_then(|s| s.addresses.get("cluster").copied()));
     let Some(api_address) = api_address else {
-        return Err(Diagnostic::error(
-            "k3s.apiAddress",
-            "cannot derive the API address: the first server has no cluster address",
-        )
-        .with_help("set k3s.apiAddress, or give the first server a static addresses.cluster"));
+        // Point at the first server, whose missing static address is the cause.
+        let path = inv
+            .nodes
+            .iter()
+            .position(|n| n.role == Role::Server)
+            .map_or("nodes".to_string(), |i| node_path(i, "network.dhcp"));
+        return Err(Diagnostic::error(path, "cannot derive the API address: the first server has no cluster address")
+            .with_help("set k3s.apiAddress, or give the first server a static addresses.cluster"));
     };
     let server_url = match api_address {
         IpAddr::V4(a) => format!("https://{a}:6443"),
@@ -306,7 +309,14 @@ pub fn build_cluster(inv: &Inventory, facts: &[Facts]) -> Result<Cluster, Diagno
     let mut nodes = Vec::with_capacity(inv.nodes.len());
     for (i, n) in inv.nodes.iter().enumerate() {
         let is_init = Some(&n.name) == first_server_name.as_ref();
-        match normalize_node(n, &inv.networks, facts_by_node.get(n.name.as_str()).copied(), is_init, &server_url) {
+        match normalize_node(
+            n,
+            &inv.networks,
+            facts_by_node.get(n.name.as_str()).copied(),
+            is_init,
+            &server_url,
+            inv.addons.longhorn.enabled,
+        ) {
             Ok(node) => nodes.push(node),
             Err(mut d) => {
                 let at = format!("nodes[{i}].network");
@@ -323,6 +333,7 @@ pub fn build_cluster(inv: &Inventory, facts: &[Facts]) -> Result<Cluster, Diagno
         domain: inv.cluster.domain.clone(),
         time_zone: inv.cluster.time_zone.clone(),
         state_version: inv.cluster.state_version.clone(),
+        nixpkgs: inv.cluster.nixpkgs,
         k3s,
         networks: inv.networks.clone(),
         pools: inv
@@ -371,9 +382,12 @@ fn normalize_node(
     facts: Option<&Facts>,
     cluster_init: bool,
     server_url: &str,
+    longhorn_addon: bool,
 ) -> Result<Node, Diagnostic> {
     let network = normalize_network(n, networks, facts)?;
-    let longhorn = carries_longhorn(n);
+    // With the Longhorn add-on off no node carries Longhorn storage: no partition for it
+    // (n3x-disko gives /var the rest) and no Longhorn labels.
+    let longhorn = longhorn_addon && carries_longhorn(n);
     let gpu = n.gpu.unwrap_or(n.hardware.has_gpu());
     let mut labels = n.labels.clone();
     labels.insert(LABEL_HARDWARE.into(), n.hardware.as_str().into());

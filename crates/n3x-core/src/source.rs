@@ -58,7 +58,10 @@ impl Document {
             return Err(diags);
         }
         let value = builder.documents.into_iter().next().unwrap_or(Value::Null);
-        Ok(Document { file: file.to_string(), value, positions: builder.positions })
+        // An empty document (only comments, say) still has a place for file-level errors.
+        let mut positions = builder.positions;
+        positions.entry(String::new()).or_insert((1, 1));
+        Ok(Document { file: file.to_string(), value, positions })
     }
 
     /// Wraps a value that has no positions (built in code, or read from CSV).

@@ -95,3 +95,49 @@ fn module_files_with_paths_and_expressions_evaluate() {
     // A path literal is copied into the store when turned into JSON.
     assert!(got["imports"][0].as_str().unwrap().ends_with("-hosts"), "{got}");
 }
+
+/// Regression (issue 10): the same VLAN id twice on one link rendered two
+/// `"20-enp1s0.20"` netdevs, and Nix refused the file. The printer now refuses first.
+#[test]
+fn duplicate_attributes_are_refused_not_printed() {
+    let Some(nix) = n3x_testkit::require(n3x_testkit::NIX_INSTANTIATE) else { return };
+    let netdev = || Nix::Attrs(Attrs::new().with("Kind", "vlan"));
+    let mut dup = Attrs::new();
+    dup.set_path(&["systemd", "network", "netdevs", "20-enp1s0.20"], Attrs::new().with("netdevConfig", netdev()));
+    dup.set_path(&["systemd", "network", "netdevs", "20-enp1s0.20"], Attrs::new().with("netdevConfig", netdev()));
+    let mut prefix = Attrs::new();
+    prefix.set("a", 1i64);
+    prefix.set_path(&["a", "b"], 2i64);
+    let mut twice = Attrs::new();
+    twice.set("a", Attrs::new().with("c", 1i64));
+    twice.set("a", Attrs::new().with("c", 2i64));
+    let dir = tempfile::tempdir().unwrap();
+    let mut checked = 0;
+    for (name, body, attr) in
+        [("vlan", dup, "systemd.network.netdevs.\"20-enp1s0.20\""), ("prefix", prefix, "a"), ("twice", twice, "a.c")]
+    {
+        let file = NixFile { header: vec![], args: None, body: Nix::Attrs(body.clone()) };
+        let err = file.try_render().unwrap_err();
+        assert!(err.contains(attr), "{name}: {err}");
+        assert_eq!(body.duplicate_paths().len(), 1, "{name}");
+        // What render() would have printed really is invalid Nix.
+        let path = dir.path().join(format!("{name}.nix"));
+        std::fs::write(&path, file.render()).unwrap();
+        let out = std::process::Command::new(&nix).args(["--eval", "--strict"]).arg(&path).output().unwrap();
+        assert!(!out.status.success(), "{name}: nix accepted it");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("already defined"), "{name}");
+        checked += 1;
+    }
+    assert_eq!(checked, 3);
+    // Nested paths that Nix merges are fine.
+    let mut ok = Attrs::new();
+    ok.set("a", Attrs::new().with("c", 1i64));
+    ok.set_path(&["a", "b"], 2i64);
+    ok.set_path(&["x", "y"], 1i64);
+    ok.set_path(&["x", "z"], 1i64);
+    let file = NixFile { header: vec![], args: None, body: Nix::Attrs(ok) };
+    let text = file.try_render().unwrap();
+    let path = dir.path().join("ok.nix");
+    std::fs::write(&path, text).unwrap();
+    assert_eq!(n3x_testkit::nix_eval_json(&nix, &path), json!({"a": {"b": 2, "c": 1}, "x": {"y": 1, "z": 1}}));
+}

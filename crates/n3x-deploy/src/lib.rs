@@ -13,6 +13,8 @@ pub mod plan;
 pub mod preflight;
 pub mod report;
 pub mod shell;
+pub mod update;
+pub mod verify;
 
 /// The tool's name in messages.
 pub const TOOL: &str = "n3x-deploy";

@@ -227,6 +227,91 @@ enum Command {
         #[arg(long, default_value_t = 10, value_name = "SECONDS")]
         poll: u64,
     },
+    /// Update running nodes wave by wave: build, copy, arm an on-node rollback, switch, confirm, health gate.
+    ///
+    /// Example: n3x-deploy update -c cluster.json --canary n100-3
+    #[command(
+        after_help = "Examples:\n  n3x-deploy update -c cluster.json                       # every node, safe order\n  \
+        n3x-deploy update n100-2 -c cluster.json --rollback-after 120\n  \
+        n3x-deploy update -c cluster.json --canary rpi-1 --batch 10 --events events.jsonl --log-dir logs\n\n\
+        Before each switch a transient systemd timer (n3x-rollback) is armed on the node; unless a fresh SSH\n\
+        connection confirms the new generation within --confirm-timeout, the node switches itself back.\n\
+        Exit 4 when a node was rolled back, 3 when some nodes were done before a failure, 1 on failure."
+    )]
+    Update {
+        /// Nodes to update (all when none).
+        #[arg(value_name = "NODE")]
+        nodes: Vec<String>,
+        #[command(flatten)]
+        input: Input,
+        #[command(flatten)]
+        ssh: SshArgs,
+        #[command(flatten)]
+        run: RunArgs,
+        #[command(flatten)]
+        build: BuildArgs,
+        /// Agents per wave.
+        #[arg(long, default_value_t = 5, value_name = "N")]
+        batch: usize,
+        /// Update this node alone first.
+        #[arg(long, value_name = "NODE")]
+        canary: Option<String>,
+        /// Seconds after the switch at which an unconfirmed node rolls itself back.
+        #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+        rollback_after: u64,
+        /// Seconds a fresh connection has to confirm the switch.
+        #[arg(long, default_value_t = 120, value_name = "SECONDS")]
+        confirm_timeout: u64,
+        /// Seconds between attempts.
+        #[arg(long, default_value_t = 5, value_name = "SECONDS")]
+        poll: u64,
+        /// Print the plan's steps and touch nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Check the running cluster: nodes Ready with labels/taints, generations, Kyverno PATH policy, Longhorn, MetalLB, Argo CD.
+    ///
+    /// Example: n3x-deploy verify cluster.json
+    #[command(after_help = "Examples:\n  n3x-deploy verify cluster.json\n  \
+        n3x-deploy verify cluster.json --format json | jq '.checks[] | select(.status==\"fail\")'\n\n\
+        kubectl runs on the first server that answers (k3s kubectl … -o json); the generation check compares\n\
+        readlink -f /run/current-system on every node with nix eval of the flake (--no-generations skips it).\n\
+        Exit 0 when every check passes, 1 otherwise.")]
+    Verify {
+        /// Inventory or Cluster (YAML or JSON); same as --cluster.
+        #[arg(value_name = "FILE")]
+        path: Option<PathBuf>,
+        #[command(flatten)]
+        input: Input,
+        #[command(flatten)]
+        ssh: SshArgs,
+        #[command(flatten)]
+        run: RunArgs,
+        /// The flake the rendered generations come from.
+        #[arg(long, default_value = ".", value_name = "REF")]
+        flake: String,
+        /// Do not compare the running generations with the flake.
+        #[arg(long)]
+        no_generations: bool,
+    },
+    /// Switch nodes back to their previous generation, then check they run it and are healthy.
+    ///
+    /// Example: n3x-deploy rollback n100-2 -c cluster.json
+    #[command(after_help = "Examples:\n  n3x-deploy rollback n100-2 -c cluster.json\n\n\
+        On each node: nix-env -p /nix/var/nix/profiles/system --rollback, switch-to-configuration switch of\n\
+        that generation, then a fresh connection must see it and the health gate must pass. Nodes one at a time;\n\
+        the first failure stops. Exit 0 when every node is back and healthy, 1 or 3 otherwise.")]
+    Rollback {
+        /// Nodes to roll back.
+        #[arg(value_name = "NODE", required = true)]
+        nodes: Vec<String>,
+        #[command(flatten)]
+        input: Input,
+        #[command(flatten)]
+        ssh: SshArgs,
+        #[command(flatten)]
+        run: RunArgs,
+    },
     /// Print the JSON Schema of the RolloutPlan or DeployReport document.
     ///
     /// Example: n3x-deploy schema rolloutplan > schemas/rolloutplan.schema.json
@@ -458,6 +543,107 @@ fn dispatch(cli: Cli, code: &std::cell::Cell<u8>) -> Result<(), Error> {
                 poll: std::time::Duration::from_secs(poll.max(1)),
             };
             n3x_deploy::install::install(&cluster, nr, &iopts, seams, &mut rec)?;
+            code.set(finish(&mut rec, &run)?);
+            Ok(())
+        }
+        Command::Update {
+            nodes,
+            input,
+            ssh,
+            run,
+            build,
+            batch,
+            canary,
+            rollback_after,
+            confirm_timeout,
+            poll,
+            dry_run,
+        } => {
+            let cluster = load(&input)?;
+            let popts = PlanOptions {
+                action: Action::Update,
+                nodes,
+                batch,
+                canary,
+                rollback_after,
+                identity: ssh.identity.as_ref().map(|i| i.display().to_string()),
+                ..build_options(&build)
+            };
+            let p = plan(&cluster, &popts)?;
+            if dry_run {
+                let text: String =
+                    p.waves.iter().flat_map(|w| &w.nodes).map(n3x_deploy::install::dry_run_text).collect();
+                return write_stdout(text.as_bytes());
+            }
+            let opts = ssh_options(&ssh);
+            let mut rec = recorder("update", &run)?;
+            let mut connect = |n: &n3x_core::cluster::Node| -> Result<Box<dyn Remote>, String> {
+                Ok(Box::new(match &n.host_key {
+                    Some(k) => n3x_deploy::connect::connect_expecting(n, &opts, k)?,
+                    None => n3x_deploy::connect::connect(n, &opts)?,
+                }))
+            };
+            let uopts = n3x_deploy::update::UpdateOptions {
+                confirm_timeout: std::time::Duration::from_secs(confirm_timeout),
+                rollback_after: std::time::Duration::from_secs(rollback_after),
+                poll: std::time::Duration::from_secs(poll.max(1)),
+            };
+            n3x_deploy::update::update(&cluster, &p, &uopts, &mut connect, &mut rec)?;
+            code.set(finish(&mut rec, &run)?);
+            Ok(())
+        }
+        Command::Verify { path, mut input, ssh, run, flake, no_generations } => {
+            input.file = path.or(input.file);
+            let cluster = load(&input)?;
+            let opts = ssh_options(&ssh);
+            let mut rec = recorder("verify", &run)?;
+            let mut connect = |n: &n3x_core::cluster::Node| -> Result<Box<dyn Remote>, String> {
+                Ok(Box::new(match &n.host_key {
+                    Some(k) => n3x_deploy::connect::connect_expecting(n, &opts, k)?,
+                    None => n3x_deploy::connect::connect(n, &opts)?,
+                }))
+            };
+            let mut expected = |n: &n3x_core::cluster::Node| -> Option<Result<String, String>> {
+                if no_generations {
+                    return None;
+                }
+                let attr = format!("{}.outPath", n3x_deploy::plan::toplevel_attr(&flake, n.name.as_str()));
+                Some(
+                    std::process::Command::new("nix")
+                        .args(["eval", "--raw", &attr])
+                        .stdin(std::process::Stdio::null())
+                        .output()
+                        .map_err(|e| format!("cannot run nix: {}", n3x_core::io::describe_io(&e)))
+                        .and_then(|o| {
+                            if o.status.success() {
+                                Ok(String::from_utf8_lossy(&o.stdout).trim().to_string())
+                            } else {
+                                Err(format!("nix eval {attr}: {}", String::from_utf8_lossy(&o.stderr).trim()))
+                            }
+                        }),
+                )
+            };
+            n3x_deploy::verify::verify(&cluster, &mut connect, &mut expected, &mut rec);
+            code.set(finish(&mut rec, &run)?);
+            Ok(())
+        }
+        Command::Rollback { nodes, input, ssh, run } => {
+            let cluster = load(&input)?;
+            let selected = n3x_deploy::select(&cluster, &nodes)?;
+            let opts = ssh_options(&ssh);
+            let mut rec = recorder("rollback", &run)?;
+            let mut connect = |n: &n3x_core::cluster::Node| -> Result<Box<dyn Remote>, String> {
+                Ok(Box::new(match &n.host_key {
+                    Some(k) => n3x_deploy::connect::connect_expecting(n, &opts, k)?,
+                    None => n3x_deploy::connect::connect(n, &opts)?,
+                }))
+            };
+            for n in selected {
+                let status = n3x_deploy::update::rollback_node(&cluster, n, &mut connect, &mut rec)?;
+                if status != n3x_core::rollout::NodeStatus::Done {
+                    break;
+                }
+            }
             code.set(finish(&mut rec, &run)?);
             Ok(())
         }

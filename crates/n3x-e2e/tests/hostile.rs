@@ -54,6 +54,8 @@ enum Stdin {
     Null,
     /// `head`, then `fill` repeated until `total` bytes were sent (streamed, never held in memory).
     Stream { head: Vec<u8>, fill: Vec<u8>, total: u64 },
+    /// `fill` repeated forever (`yes`); stops when the child closes its end.
+    Endless(Vec<u8>),
 }
 
 /// One finished (or killed) run.
@@ -136,6 +138,7 @@ fn run_program(bin: &Path, args: &[OsString], cwd: &Path, stdin: Stdin) -> Outco
                         sent += n as u64;
                     }
                 }
+                Stdin::Endless(fill) => while w.write_all(&fill).is_ok() {},
             }
         })
     });
@@ -296,6 +299,19 @@ fn refused_by_all(readers: &[Reader], input: &Path, names: &[&str]) -> usize {
     checked
 }
 
+/// Runs every reader with the input on standard input (`-`); returns the count.
+fn refused_on_stdin(readers: &[Reader], stdin: impl Fn() -> Stdin, names: &[&str]) -> usize {
+    let mut checked = 0;
+    for r in readers {
+        let s = Scratch::new();
+        let o = run(r.tool, &s.args(r, Path::new("-")), s.dir.path(), stdin());
+        assert_refused(&o, names);
+        assert_eq!(s.written(), Vec::<PathBuf>::new(), "{}: left partial output", o.label);
+        checked += 1;
+    }
+    checked
+}
+
 /// Writes `bytes` into a fresh temporary file named `name`.
 fn temp_input(name: &str, bytes: &[u8]) -> (tempfile::TempDir, PathBuf) {
     let d = tempfile::tempdir().unwrap();
@@ -316,6 +332,70 @@ fn assert_nothing_planted(label: &str, file: &str, text: &str) {
 
 // ---------------------------------------------------------------------------
 // Resource exhaustion
+
+#[test]
+fn alias_bomb_is_refused_by_every_reader() {
+    let mut checked = 0;
+    for f in ["alias-bomb.yaml", "alias-bomb-mappings.yaml"] {
+        checked += refused_by_all(INVENTORY_READERS, &corpus(f), &["alias"]);
+    }
+    checked += refused_by_all(NETPLAN_READERS, &corpus("alias-bomb-netplan.yaml"), &["alias"]);
+    checked += refused_by_all(SECRET_READERS, &corpus("alias-bomb-secret.yaml"), &["alias"]);
+    assert_eq!(checked, 2 * INVENTORY_READERS.len() + NETPLAN_READERS.len() + SECRET_READERS.len());
+}
+
+/// 10^5 opening brackets (and, separately, 10^5 nested flow mappings) after a valid header.
+fn deep(open: &str) -> Vec<u8> {
+    let mut s = String::from("apiVersion: n3x.dev/v1alpha1\nkind: Inventory\nx: ");
+    s.push_str(&open.repeat(100_000));
+    s.push('\n');
+    s.into_bytes()
+}
+
+#[test]
+fn deep_nesting_is_refused_by_every_reader() {
+    let mut checked = 0;
+    for (name, open) in [("deep-seq.yaml", "["), ("deep-map.yaml", "{a: ")] {
+        let (_d, f) = temp_input(name, &deep(open));
+        checked += refused_by_all(INVENTORY_READERS, &f, &["depth", "deep", "nest"]);
+        checked += refused_by_all(SECRET_READERS, &f, &["depth", "deep", "nest"]);
+        let mut np = String::from("network:\n  version: 2\n  x: ");
+        np.push_str(&open.repeat(100_000));
+        let (_d2, f2) = temp_input(name, np.as_bytes());
+        checked += refused_by_all(NETPLAN_READERS, &f2, &["depth", "deep", "nest"]);
+    }
+    assert_eq!(checked, 2 * (INVENTORY_READERS.len() + SECRET_READERS.len() + NETPLAN_READERS.len()));
+}
+
+/// Words a size-cap refusal uses.
+const SIZE_CAP: &[&str] = &["too large", "larger than", "limit", "exceeds", "at most"];
+
+/// A 200 MB scalar, streamed on standard input.
+fn huge_scalar() -> Stdin {
+    Stdin::Stream {
+        head: b"apiVersion: n3x.dev/v1alpha1\nkind: Inventory\ncluster:\n  name: ".to_vec(),
+        fill: vec![b'a'; 1 << 20],
+        total: 200_000_000,
+    }
+}
+
+#[test]
+fn huge_scalar_on_stdin_is_refused_by_every_reader() {
+    let mut checked = refused_on_stdin(INVENTORY_READERS, huge_scalar, SIZE_CAP);
+    checked += refused_on_stdin(NETPLAN_READERS, huge_scalar, SIZE_CAP);
+    checked += refused_on_stdin(SECRET_READERS, huge_scalar, SIZE_CAP);
+    assert_eq!(checked, INVENTORY_READERS.len() + NETPLAN_READERS.len() + SECRET_READERS.len());
+}
+
+#[test]
+fn endless_stdin_is_refused_by_every_reader() {
+    // `yes | n3x-inventory check` grew without bound.
+    let yes = || Stdin::Endless(b"y\n".repeat(32 * 1024));
+    let mut checked = refused_on_stdin(INVENTORY_READERS, yes, SIZE_CAP);
+    checked += refused_on_stdin(NETPLAN_READERS, yes, SIZE_CAP);
+    checked += refused_on_stdin(SECRET_READERS, yes, SIZE_CAP);
+    assert_eq!(checked, INVENTORY_READERS.len() + NETPLAN_READERS.len() + SECRET_READERS.len());
+}
 
 // ---------------------------------------------------------------------------
 // Bytes that are not text
@@ -402,6 +482,47 @@ fn injection_refused(readers: &[Reader], input: &Path, names: &[&str]) -> usize 
 }
 
 #[test]
+fn newline_in_interface_name_cannot_inject_networkd_section() {
+    // `interface: "eno1\n[Network]\nDNS=6.6.6.6"` wrote a live [Network] section.
+    let mut checked = injection_refused(INVENTORY_READERS, &corpus("newline-in-interface-name.yaml"), &["interface"]);
+    checked += injection_refused(NETPLAN_READERS, &corpus("netplan-newline-in-interface-name.yaml"), &["interface"]);
+    assert_eq!(checked, INVENTORY_READERS.len() + NETPLAN_READERS.len());
+}
+
+#[test]
+fn newline_in_search_domain_cannot_inject_networkd_section() {
+    // A netplan `nameservers.search` entry with a newline wrote a live [Route] section.
+    // In an inventory the netplan document is read by `check` and by n3x-netplan, which
+    // must refuse it; the other readers pass it through (normalize) or never look at it
+    // (disko, kube-bootstrap), and whatever they write must still hold nothing planted.
+    let embedded = corpus("newline-in-search-domain.yaml");
+    let reads_netplan = |r: &Reader| r.tool == "n3x-netplan" || (r.tool == "n3x-inventory" && r.args[0] == "check");
+    let (netplan_readers, others): (Vec<Reader>, Vec<Reader>) =
+        INVENTORY_READERS.iter().partition(|r| reads_netplan(r));
+    let mut checked = injection_refused(&netplan_readers, &embedded, &["search", "DNS name"]);
+    for r in &others {
+        let s = Scratch::new();
+        let o = run(r.tool, &s.args(r, &embedded), s.dir.path(), Stdin::Null);
+        assert_bounded(&o);
+        assert_nothing_planted(&o.label, "<stdout>", &String::from_utf8_lossy(&o.stdout));
+        for f in s.written() {
+            assert_nothing_planted(&o.label, &f.display().to_string(), &std::fs::read_to_string(&f).unwrap());
+        }
+        checked += 1;
+    }
+    assert_eq!(netplan_readers.len(), 4, "check, and n3x-netplan plan, render and check");
+    checked +=
+        injection_refused(NETPLAN_READERS, &corpus("netplan-newline-in-search-domain.yaml"), &["search", "domain"]);
+    assert_eq!(checked, INVENTORY_READERS.len() + NETPLAN_READERS.len());
+}
+
+#[test]
+fn newline_in_cluster_domain_is_refused_by_every_reader() {
+    let checked = injection_refused(INVENTORY_READERS, &corpus("newline-in-cluster-domain.yaml"), &["domain"]);
+    assert_eq!(checked, INVENTORY_READERS.len());
+}
+
+#[test]
 fn newline_in_node_name_is_refused_by_every_reader() {
     let checked = injection_refused(INVENTORY_READERS, &corpus("newline-in-node-name.yaml"), &["node name"]);
     assert_eq!(checked, INVENTORY_READERS.len());
@@ -458,6 +579,30 @@ fn newline_in_input_file_name_cannot_inject_header_lines() {
 
 // ---------------------------------------------------------------------------
 // Numbers out of range
+
+#[test]
+fn swap_u64_max_no_longer_drops_the_swap_partition() {
+    // `swap: 18446744073709551615` silently dropped the swap partition and exited 0.
+    let checked = refused_by_all(INVENTORY_READERS, &corpus("swap-u64-max.yaml"), &["swap"]);
+    assert_eq!(checked, INVENTORY_READERS.len());
+}
+
+#[test]
+fn byte_size_overflow_is_refused_by_every_reader() {
+    let cases: &[(&str, &str)] = &[
+        ("disk-size-u64-max.yaml", "disk.size"),
+        ("disk-size-overflows-unit.yaml", "disk.size"),
+        ("memory-overflows-unit.yaml", "memory"),
+        ("longhorn-min-size-u64-max.yaml", "longhornMinSize"),
+    ];
+    let mut checked = 0;
+    for (f, field) in cases {
+        checked += refused_by_all(INVENTORY_READERS, &corpus(f), &[field]);
+    }
+    let disko: Vec<Reader> = INVENTORY_READERS.iter().copied().filter(|r| r.tool == "n3x-disko").collect();
+    checked += refused_by_all(&disko, &corpus("diskspec-size-u64-max.yaml"), &["size", "swap", "memory"]);
+    assert_eq!(checked, cases.len() * INVENTORY_READERS.len() + disko.len());
+}
 
 // ---------------------------------------------------------------------------
 // Structure

@@ -286,6 +286,7 @@ fn build(nodes: Vec<NodeSpec>, opts: &ImportOptions) -> Result<Inventory, Diagno
             domain: None,
             time_zone: "UTC".into(),
             state_version: "25.05".into(),
+            nixpkgs: Default::default(),
         },
         k3s: Default::default(),
         networks,

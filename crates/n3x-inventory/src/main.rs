@@ -142,7 +142,7 @@ enum Command {
     },
     /// Render flake.nix, hosts/<node>/default.nix and the nix/ modules they import.
     #[command(
-        after_help = "Example:\n  n3x-inventory render-flake examples/edge-lab/inventory.yaml --out out/\n\nThe other tools render into the same hosts/<node>/ folders (disko.nix, network.nix,\nsecrets.nix, k3s-manifests.nix); each host imports those that exist."
+        after_help = "Example:\n  n3x-inventory render-flake examples/edge-lab/inventory.yaml --out out/\n\nWrites flake.nix (n3x as an input, nixpkgs at cluster.nixpkgs) and hosts/<node>/default.nix.\nThe other tools render into the same hosts/<node>/ folders (disko.nix, disk-extra.nix,\nnetwork.nix, secrets.nix, k3s-manifests.nix on servers); each host imports exactly those,\nand evaluation fails naming the command when one is missing. hosts/<node>/local.nix and\nmodules/local.nix are yours: created once, never overwritten (unless --force)."
     )]
     RenderFlake {
         /// Inventory or Cluster file (`-` or absent: standard input).
@@ -150,6 +150,12 @@ enum Command {
         /// Output folder.
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
+        /// The n3x flake the cluster flake takes as input.
+        #[arg(long, value_name = "URL", default_value = n3x_inventory::flake::DEFAULT_N3X_FLAKE)]
+        n3x_flake: String,
+        /// Also replace the user-owned local.nix files with fresh stubs (their edits are lost).
+        #[arg(long)]
+        force: bool,
     },
     /// Move a rendered staging folder into the cluster repository (used by scripts/render).
     ///
@@ -403,12 +409,17 @@ fn run(cli: Cli) -> Result<(), Error> {
                 None => write_stdout(files.first().map(|f| f.contents.as_slice()).unwrap_or_default()),
             }
         }
-        Command::RenderFlake { file, out } => {
+        Command::RenderFlake { file, out, n3x_flake, force } => {
             let c = load(file.as_ref(), deny, &[])?;
             let source = n3x_core::io::input_name(file.as_deref());
-            let files = n3x_inventory::flake::render(&c, &source);
+            let rendered = n3x_inventory::flake::render(&c, &source, &n3x_flake);
+            // User-owned files are created once; only --force replaces them.
+            let (create, kept): (Vec<_>, Vec<_>) =
+                rendered.user_owned.into_iter().partition(|f| force || !out.join(&f.path).exists());
+            let mut files = rendered.generated;
+            files.extend(create);
             n3x_core::io::write_all(&out, &files)?;
-            eprintln!("{TOOL}: wrote {} files to {}", files.len(), out.display());
+            eprintln!("{TOOL}: wrote {} files to {} (kept {} user-owned)", files.len(), out.display(), kept.len());
             Ok(())
         }
         Command::Sync { stage, out, create_once, durable } => {

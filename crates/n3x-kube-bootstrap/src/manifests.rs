@@ -422,6 +422,10 @@ pub fn manifests(plan: &Plan) -> Result<Vec<Manifest>, String> {
             values["longhornManager"] = json!({"tolerations": tolerations});
             values["longhornDriver"] = json!({"tolerations": tolerations});
         }
+        if let Some(ip) = l.ui_address {
+            // The chart's UI service as a LoadBalancer on the fixed address MetalLB hands out.
+            values["service"] = json!({"ui": {"type": "LoadBalancer", "loadBalancerIP": ip.to_string()}});
+        }
         out.push(Manifest {
             order: 30,
             name: "longhorn",
@@ -589,7 +593,19 @@ pub fn manifests(plan: &Plan) -> Result<Vec<Manifest>, String> {
             order: 80,
             name: "argocd",
             about: format!("Argo CD chart {} (brings the Application CRD).", a.version),
-            docs: vec![helm_chart(plan, &components::ARGOCD, &a.version, false, None)?],
+            docs: vec![helm_chart(
+                plan,
+                &components::ARGOCD,
+                &a.version,
+                false,
+                // The server service as a LoadBalancer on its fixed address (MetalLB's annotation).
+                a.address.map(|ip| {
+                    json!({"server": {"service": {
+                        "type": "LoadBalancer",
+                        "annotations": {"metallb.io/loadBalancerIPs": ip.to_string()}
+                    }}})
+                }),
+            )?],
         });
         out.push(Manifest {
             order: 81,

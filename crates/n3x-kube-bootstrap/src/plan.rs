@@ -74,6 +74,8 @@ pub struct LonghornPlan {
     /// Node taints of the cluster, so Longhorn's manager and CSI driver run on every
     /// node (a pod on a tainted GPU node must still mount its volume).
     pub tolerations: Vec<Toleration>,
+    /// Fixed load-balancer address of the UI service (MetalLB assigns it).
+    pub ui_address: Option<IpAddr>,
 }
 
 /// A toleration for one node taint (`key=value:Effect` or `key:Effect`).
@@ -185,6 +187,8 @@ pub struct ArgoCdPlan {
     pub path: String,
     /// Branch, tag or commit.
     pub revision: String,
+    /// Fixed load-balancer address of the server service (MetalLB assigns it).
+    pub address: Option<IpAddr>,
 }
 
 fn version(c: &Component, over: &Option<String>) -> String {
@@ -313,6 +317,7 @@ pub fn plan_with(cluster: &Cluster, network: Option<&NetworkPlan>) -> Result<(Pl
             labeled_nodes_only,
             storage_network,
             tolerations,
+            ui_address: a.longhorn.ui_address,
         });
     } else if a.longhorn.storage_network.is_some() {
         d.push(Diagnostic::warning("addons.longhorn.storageNetwork", "ignored: Longhorn is off"));
@@ -531,6 +536,7 @@ pub fn plan_with(cluster: &Cluster, network: Option<&NetworkPlan>) -> Result<(Pl
                     repo_url: url.to_string(),
                     path: a.argocd.path.clone().unwrap_or_else(|| ".".into()),
                     revision: a.argocd.revision.clone().unwrap_or_else(|| "HEAD".into()),
+                    address: a.argocd.address,
                 });
             }
         }

@@ -94,6 +94,16 @@ fn cases() -> Vec<(&'static str, Value)> {
             ),
         ),
         ("edge-lab with MetalLB in BGP mode", variant("edge-lab", &[("addons.metallb.mode", json!("bgp"))])),
+        (
+            "edge-lab with fixed Argo CD and Longhorn UI addresses",
+            variant(
+                "edge-lab",
+                &[
+                    ("addons.argocd.address", json!("192.168.10.201")),
+                    ("addons.longhorn.uiAddress", json!("192.168.10.202")),
+                ],
+            ),
+        ),
         ("single-node as is", variant("single-node", &[])),
         (
             "single-node without cert-manager",
@@ -194,6 +204,25 @@ fn every_combination_validates_and_keeps_the_order() {
             }
         }
     }
+}
+
+#[test]
+fn fixed_load_balancer_addresses_reach_the_charts() {
+    let inv = variant(
+        "edge-lab",
+        &[("addons.argocd.address", json!("192.168.10.201")), ("addons.longhorn.uiAddress", json!("192.168.10.202"))],
+    );
+    let files = render(&inv);
+    let values = |stem: &str| -> Value {
+        let f = files.iter().find(|f| f.stem() == stem).unwrap_or_else(|| panic!("no {stem}"));
+        serde_yaml::from_str(f.docs[0]["spec"]["valuesContent"].as_str().unwrap()).unwrap()
+    };
+    let argocd = values("80-argocd");
+    assert_eq!(argocd["server"]["service"]["type"], "LoadBalancer");
+    assert_eq!(argocd["server"]["service"]["annotations"]["metallb.io/loadBalancerIPs"], "192.168.10.201");
+    let longhorn = values("30-longhorn");
+    assert_eq!(longhorn["service"]["ui"]["type"], "LoadBalancer");
+    assert_eq!(longhorn["service"]["ui"]["loadBalancerIP"], "192.168.10.202");
 }
 
 #[test]

@@ -11,6 +11,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub mod nixos_eval;
+pub mod release;
+pub use release::{check_option_paths_for_release, type_errors};
+
 /// Where a tool comes from, for the message when it is missing.
 #[derive(Debug, Clone, Copy)]
 pub struct Tool {
@@ -240,7 +244,7 @@ pub fn check_option_paths(module: &serde_json::Value, skip: &[&str]) -> OptionCh
     report
 }
 
-fn matches(pattern: &str, segs: &[String]) -> bool {
+pub(crate) fn matches(pattern: &str, segs: &[String]) -> bool {
     let parts = split_option_path(pattern);
     parts.len() == segs.len()
         && parts
@@ -249,7 +253,7 @@ fn matches(pattern: &str, segs: &[String]) -> bool {
             .all(|(p, s)| (p.starts_with('<') && p.ends_with('>')) || p == s || p.trim_matches('"') == s)
 }
 
-fn split_option_path(p: &str) -> Vec<String> {
+pub(crate) fn split_option_path(p: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut quoted = false;

@@ -492,12 +492,39 @@ fn addons(inv: &Inventory, d: &mut Diagnostics) {
     if (t.dashboard || t.address.is_some()) && !t.enabled {
         d.push(Diagnostic::error("addons.traefik", "dashboard/address are set but Traefik is off"));
     }
-    if let Some(addr) = t.address {
+    // Fixed LoadBalancer addresses of services (the NERV service contract): each from a
+    // pool, each once, and only for an add-on that is on.
+    let fixed = [
+        ("addons.traefik.address", "Traefik", t.enabled, t.address),
+        ("addons.argocd.address", "Argo CD", a.argocd.enabled, a.argocd.address),
+        ("addons.longhorn.uiAddress", "Longhorn", a.longhorn.enabled, a.longhorn.ui_address),
+    ];
+    let mut taken: Vec<(&str, IpAddr)> = Vec::new();
+    for (path, what, on, addr) in fixed {
+        let Some(addr) = addr else { continue };
+        if !on && what != "Traefik" {
+            d.push(
+                Diagnostic::error(path, format!("a load-balancer address is set but {what} is off"))
+                    .with_help(format!("remove {path}, or switch {what} on")),
+            );
+        }
         if !inv.load_balancer.pools.iter().any(|p| p.addresses.iter().any(|r| r.contains(&addr))) {
             d.push(
-                Diagnostic::error("addons.traefik.address", format!("{addr} is in no load-balancer pool"))
+                Diagnostic::error(path, format!("{addr} is in no load-balancer pool"))
                     .with_help("pick an address from loadBalancer.pools"),
             );
+        } else if !a.metallb.enabled && what != "Traefik" {
+            d.push(
+                Diagnostic::error(path, format!("{addr} needs MetalLB to be assigned, and MetalLB is off"))
+                    .with_help("set addons.metallb.enabled: true"),
+            );
+        }
+        match taken.iter().find(|(_, x)| *x == addr) {
+            Some((other, _)) => d.push(
+                Diagnostic::error(path, format!("{addr} is already the address of {other}"))
+                    .with_help("give every LoadBalancer service its own address"),
+            ),
+            None => taken.push((path, addr)),
         }
     }
 }

@@ -69,8 +69,9 @@ pub fn start(arch: &str, disk_recording: &str) -> Option<Node> {
         "readlink",
         &format!(
             "if [ \"$1\" = -f ] && [ \"$2\" = {DISK_ID} ]; then echo /dev/nvme0n1; \
-             elif [ \"$1\" = -f ] && [ \"$2\" = /run/current-system ]; then cat '{}/state/current'; \
-             else exec {} \"$@\"; fi",
+             elif [ \"$1\" = -f ] && [ \"$2\" = /run/current-system ]; then cat '{0}/state/current'; \
+             elif [ \"$1\" = -f ] && [ \"$2\" = /nix/var/nix/profiles/system ]; then cat '{0}/state/profile'; \
+             else exec {1} \"$@\"; fi",
             dir.path().display(),
             real_readlink.display()
         ),

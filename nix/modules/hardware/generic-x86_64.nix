@@ -1,8 +1,9 @@
 # n3x hardware profile: any x86_64 UEFI machine.
-{ ... }:
+{ lib, ... }:
 {
-  boot.loader.systemd-boot.enable = true;
-  boot.loader.efi.canTouchEfiVariables = true;
+  n3x.hardware = "generic-x86_64";
+  boot.loader.systemd-boot.enable = lib.mkDefault true;
+  boot.loader.efi.canTouchEfiVariables = lib.mkDefault true;
   boot.initrd.availableKernelModules = [
     "nvme"
     "xhci_pci"
