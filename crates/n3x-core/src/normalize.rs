@@ -252,11 +252,14 @@ pub fn build_cluster(inv: &Inventory, facts: &[Facts]) -> Result<Cluster, Diagno
     let first_server = inv.nodes.iter().find(|n| n.role == Role::Server);
     let api_address = inv.k3s.api_address.or_else(|| first_server.and_then(|s| s.addresses.get("cluster").copied()));
     let Some(api_address) = api_address else {
-        return Err(Diagnostic::error(
-            "k3s.apiAddress",
-            "cannot derive the API address: the first server has no cluster address",
-        )
-        .with_help("set k3s.apiAddress, or give the first server a static addresses.cluster"));
+        // Point at the first server, whose missing static address is the cause.
+        let path = inv
+            .nodes
+            .iter()
+            .position(|n| n.role == Role::Server)
+            .map_or("nodes".to_string(), |i| node_path(i, "network.dhcp"));
+        return Err(Diagnostic::error(path, "cannot derive the API address: the first server has no cluster address")
+            .with_help("set k3s.apiAddress, or give the first server a static addresses.cluster"));
     };
     let server_url = match api_address {
         IpAddr::V4(a) => format!("https://{a}:6443"),

@@ -208,3 +208,60 @@ fn every_host_of_every_inventory_evaluates_with_the_n3x_modules() {
     assert!(hosts_checked >= 7, "only {hosts_checked} hosts checked");
     eprintln!("{hosts_checked} hosts, {options_checked} option values type-checked");
 }
+
+#[test]
+fn local_nix_overrides_defaults_and_the_evaluator_rejects_what_nixos_would() {
+    let Some(nix) = n3x_testkit::require(n3x_testkit::NIX_INSTANTIATE) else { return };
+    let bin = binaries();
+    let out = tempfile::tempdir().unwrap();
+    let inventory = n3x_testkit::repo_root().join("examples/edge-lab/inventory.yaml");
+    let c = render_tree(&bin, &inventory, out.path(), &[]);
+    let host = |v: &Value, n: &str| v["hosts"][n]["defined"].clone();
+
+    // The user's local.nix wins over n3x's defaults without mkForce, and survives re-rendering.
+    let local = out.path().join("hosts/n100-1/local.nix");
+    std::fs::write(
+        &local,
+        "{ ... }:\n{\n  documentation.enable = true;\n  n3x.tuning.n100.enable = false;\n  n3x.admin.name = \"ops\";\n}\n",
+    )
+    .unwrap();
+    render_tree(&bin, &inventory, out.path(), &[]);
+    assert!(std::fs::read_to_string(&local).unwrap().contains("n3x.admin.name = \"ops\""));
+    let v = n3x_testkit::nixos_eval::eval_cluster(&nix, out.path()).unwrap();
+    let h = host(&v, "n100-1");
+    assert_eq!(h["documentation"]["enable"], json!(true));
+    assert!(h["boot"]["kernel"].get("sysctl").is_none(), "tuning opted out: {}", h["boot"]);
+    assert!(h["users"]["users"].get("ops").is_some() && h["users"]["users"].get("admin").is_none());
+    // The other nodes keep the defaults.
+    assert_eq!(host(&v, "n100-2")["documentation"]["enable"], json!(false));
+
+    // An option newer than the pinned release is caught: against 25.05 the same host sets
+    // options that only exist from 25.11 (the rancher merge).
+    let config = host(&v, "n100-2");
+    let old = n3x_testkit::check_option_paths_for_release(&config, &["n3x"], "25.05");
+    for o in ["services.k3s.nodeName", "services.k3s.nodeLabel", "services.k3s.disable"] {
+        assert!(old.unknown.iter().any(|u| u.starts_with(o) && u.contains("added in 25.11")), "{o}: {:?}", old.unknown);
+    }
+    assert!(n3x_testkit::check_option_paths_for_release(&config, &["n3x"], c.nixpkgs.version()).unknown.is_empty());
+
+    // A path that is no option, an option from a module the host does not import, a
+    // wrongly typed n3x option, and conflicting definitions all fail like NixOS would.
+    let cases = [
+        ("services.k3s.nodeNmae = \"x\";", "services.k3s.nodeNmae"),
+        ("n3x.longhorn.enabled = true;", "n3x.longhorn.enabled"),
+        ("hardware.nvidia-jetpack.enable = true;", "declared by jetpack-nixos"),
+        ("n3x.journald.maxUse = 5;", "is not of type string"),
+        ("networking.hostName = \"other\";", "conflicting definitions"),
+    ];
+    let mut failed = 0;
+    for (line, expect) in cases {
+        std::fs::write(&local, format!("{{ ... }}:\n{{\n  {line}\n}}\n")).unwrap();
+        let text = match n3x_testkit::nixos_eval::eval_cluster(&nix, out.path()) {
+            Ok(v) => v["hosts"]["n100-1"]["unknown"].to_string(),
+            Err(e) => e,
+        };
+        assert!(text.contains(expect), "{line}: {text}");
+        failed += 1;
+    }
+    assert_eq!(failed, cases.len());
+}

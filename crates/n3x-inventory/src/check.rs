@@ -59,7 +59,11 @@ pub fn check(doc: &Document, facts: &[Facts]) -> Report {
                                 Some(c)
                             }
                             Err(d) => {
-                                core.push(d);
+                                // With errors found already (no server, say), no API address
+                                // to derive is their consequence, not another problem.
+                                if !core.has_errors() {
+                                    core.push(d);
+                                }
                                 None
                             }
                         }
@@ -140,7 +144,8 @@ fn merge(core: Diagnostics, tools: Diagnostics, removed: &[String]) -> Diagnosti
         if removed.iter().any(|r| under(&d.path, r)) {
             continue;
         }
-        if d.is_error() && core_error_paths.contains(&d.path) {
+        // The same field (or one inside the other) already has a core error.
+        if d.is_error() && core_error_paths.iter().any(|p| under(&d.path, p) || under(p, &d.path)) {
             continue;
         }
         push(d, &mut out);

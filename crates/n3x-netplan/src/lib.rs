@@ -91,6 +91,14 @@ pub fn plan_cluster(
         .map(|(i, n)| n.network.netplan.as_ref().map(|_| plan::netplan_base(input, i)))
         .collect();
     let mut found = check::check(cluster, &plans, &bases);
+    if input == InputKind::Inventory {
+        // The Cluster's `pools` are the Inventory's `loadBalancer.pools`.
+        for d in &mut found.0 {
+            if d.path.starts_with("pools[") {
+                d.path = format!("loadBalancer.{}", d.path);
+            }
+        }
+    }
     found.locate(doc);
     diags.extend(found);
     let plan = plan::plan_document(plans);

@@ -152,6 +152,77 @@ proptest! {
     }
 }
 
+/// Text an attacker controls: line breaks of every kind, `[Section]` and `Key=` lines,
+/// other control characters, mixed with arbitrary characters.
+fn hostile_name() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        prop::sample::select(
+            &[
+                "\n",
+                "\r",
+                "\u{b}",
+                "\u{c}",
+                "\u{85}",
+                "\u{2028}",
+                "\u{2029}",
+                "[Network]",
+                "[Route]",
+                "DNS=6.6.6.6",
+                "Gateway=6.6.6.6",
+                "=",
+                " ",
+                "#",
+                ";",
+                "\"",
+                "\\",
+                "eth0",
+                "lab.example",
+                ".",
+                "-",
+                "_"
+            ][..]
+        )
+        .prop_map(str::to_string),
+        any::<char>().prop_map(String::from),
+    ];
+    prop::collection::vec(piece, 1..8).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(cases(256))]
+
+    #[test]
+    fn hostile_names_are_refused_or_rendered_as_single_lines(name in hostile_name(), place in 0usize..4) {
+        // The name goes where it reaches a unit: an interface id, set-name, a search
+        // domain, an address label.
+        let q = serde_json::to_string(&name).unwrap();
+        let yaml = match place {
+            0 => format!("network:\n  version: 2\n  ethernets:\n    {q}:\n      addresses: [10.0.0.2/24]\n"),
+            1 => format!("network:\n  version: 2\n  ethernets:\n    eth0:\n      match: {{macaddress: 3c:ec:ef:10:00:01}}\n      set-name: {q}\n"),
+            2 => format!("network:\n  version: 2\n  ethernets:\n    eth0:\n      addresses: [10.0.0.2/24]\n      nameservers: {{search: [{q}]}}\n"),
+            _ => format!("network:\n  version: 2\n  ethernets:\n    eth0:\n      addresses: [{{10.0.0.2/24: {{label: {q}}}}}]\n"),
+        };
+        let doc = match Document::parse("x.yaml", &yaml) {
+            Ok(d) => d,
+            Err(e) => {
+                // Only a NUL keeps the quoted name from being valid YAML (and is refused).
+                prop_assert!(name.contains('\0'), "the YAML itself is fine: {e:?}\n{yaml}");
+                return Ok(());
+            }
+        };
+        if let Ok((plan, _)) = n3x_netplan::plan_netplan(&doc, "x") {
+            for n in &plan.nodes {
+                for (file, unit) in n3x_netplan::networkd_files(n, "x.yaml") {
+                    prop_assert!(!file.contains(['/', '\n', '\0']), "unit file name {file:?}");
+                    for line in unit.lines() {
+                        prop_assert!(safe_unit_line(line), "{file}: unsafe line {line:?}\n{yaml}\n{unit}");
+                    }
+                }
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Generated valid files against netplan's own generator
 
@@ -290,4 +361,15 @@ proptest! {
             prop_assert!(false, "units differ:\n{d}\n{yaml}");
         }
     }
+}
+
+#[test]
+fn hostile_name_places_accept_ordinary_names() {
+    // The four places above are live: an ordinary name there is accepted and rendered,
+    // so the property checks rendered lines and not only refusals.
+    let yaml = "network:\n  version: 2\n  ethernets:\n    eth0:\n      addresses: [10.0.0.2/24]\n      nameservers: {search: [lab.example]}\n";
+    let (plan, _) = n3x_netplan::plan_netplan(&Document::parse("x.yaml", yaml).unwrap(), "x").unwrap();
+    let units = n3x_netplan::networkd_files(&plan.nodes[0], "x.yaml");
+    assert_eq!(units.len(), 1);
+    assert!(units[0].1.lines().any(|l| l == "Domains=lab.example"), "{}", units[0].1);
 }

@@ -1003,11 +1003,8 @@ pub fn lint(paths: &[PathBuf]) -> Result<Vec<crate::lint::Finding>, Error> {
         if rel.ends_with(".sops.yaml") {
             continue;
         }
-        let Some(rule) =
-            c.config.rules.iter().find(|r| {
-                r.path_regex.as_ref().is_some_and(|re| regex::Regex::new(re).is_ok_and(|re| re.is_match(&rel)))
-            })
-        else {
+        // A catch-all rule (no path_regex) does not make every file a secret file.
+        let Some(rule) = c.config.rule_for(&rel).filter(|r| r.path_regex.is_some()) else {
             continue;
         };
         let fmt = Format::from_path(&name).unwrap_or(Format::Binary);

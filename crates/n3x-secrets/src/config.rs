@@ -35,6 +35,38 @@ pub struct Config {
     pub rules: Vec<Rule>,
     /// `stores.json.indent` (None = tab).
     pub json_indent: Option<usize>,
+    /// Matchers, built once by [`Config::index`] (a generated `.sops.yaml` has one rule per
+    /// node, and every file of a render is looked up: compiling per lookup was quadratic).
+    index: Option<RuleIndex>,
+}
+
+/// Rules whose regex is an anchored literal (`^secrets/hosts/n1\.yaml$`, as `sops-config`
+/// writes them) by their path, the compiled regex of every other rule.
+#[derive(Debug, Clone, Default)]
+struct RuleIndex {
+    literal: std::collections::BTreeMap<String, usize>,
+    other: Vec<(usize, Option<regex::Regex>)>,
+}
+
+/// The path an anchored regex matches when it matches exactly one (`^a/b\.yaml$`).
+fn literal_of(re: &str) -> Option<String> {
+    let body = re.strip_prefix('^')?.strip_suffix('$')?;
+    let mut out = String::new();
+    let mut chars = body.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let n = chars.next()?;
+                if !"\\.+*?()|[]{}^$-/".contains(n) {
+                    return None;
+                }
+                out.push(n);
+            }
+            c if "\\.+*?()|[]{}^$".contains(c) => return None,
+            c => out.push(c),
+        }
+    }
+    Some(out)
 }
 
 fn key_list(v: &Node, what: &str) -> Result<Vec<String>, String> {
@@ -125,6 +157,7 @@ pub fn parse(text: &str, name: &str) -> Result<Config, String> {
         rule.mac_only_encrypted = matches!(r.get("mac_only_encrypted"), Some(Node::Scalar(Scalar::Bool(true))));
         cfg.rules.push(rule);
     }
+    cfg.index();
     Ok(cfg)
 }
 
@@ -140,12 +173,44 @@ impl Rule {
 }
 
 impl Config {
+    /// Builds the matchers for [`Config::rule_for`] (done by [`parse`]; call again after
+    /// changing `rules`).
+    pub fn index(&mut self) {
+        let mut idx = RuleIndex::default();
+        for (i, r) in self.rules.iter().enumerate() {
+            match &r.path_regex {
+                Some(re) => match literal_of(re) {
+                    Some(lit) => {
+                        idx.literal.entry(lit).or_insert(i);
+                    }
+                    None => idx.other.push((i, regex::Regex::new(re).ok())),
+                },
+                None => idx.other.push((i, None)),
+            }
+        }
+        self.index = Some(idx);
+    }
+
     /// The first rule matching `rel_path` (the file's path relative to the config's folder).
     pub fn rule_for(&self, rel_path: &str) -> Option<&Rule> {
-        self.rules.iter().find(|r| match &r.path_regex {
-            None => true,
-            Some(re) => regex::Regex::new(re).is_ok_and(|re| re.is_match(rel_path)),
-        })
+        let Some(idx) = &self.index else {
+            return self.rules.iter().find(|r| match &r.path_regex {
+                None => true,
+                Some(re) => regex::Regex::new(re).is_ok_and(|re| re.is_match(rel_path)),
+            });
+        };
+        let literal = idx.literal.get(rel_path).copied();
+        // First match wins: a non-literal rule before the literal one takes precedence.
+        let other = idx
+            .other
+            .iter()
+            .take_while(|(i, _)| literal.is_none_or(|l| *i < l))
+            .find(|(i, re)| match re {
+                None => self.rules[*i].path_regex.is_none(),
+                Some(re) => re.is_match(rel_path),
+            })
+            .map(|(i, _)| *i);
+        other.or(literal).and_then(|i| self.rules.get(i))
     }
 }
 
@@ -316,5 +381,22 @@ mod tests {
         assert_eq!(j.crypt, Some(CryptRule::EncryptedRegex("^data$".into())));
         assert_eq!(cfg.rule_for("other.yaml").unwrap().age, vec!["age1d", "age1e"]);
         assert!(parse("creation_rules:\n  - path_regex: '('\n", "c").unwrap_err().contains("not a valid regex"));
+    }
+
+    #[test]
+    fn literal_rules_are_indexed_without_changing_which_rule_wins() {
+        assert_eq!(literal_of(r"^secrets/hosts/n-1\.yaml$").as_deref(), Some("secrets/hosts/n-1.yaml"));
+        assert_eq!(literal_of(r"^secrets/.*$"), None);
+        assert_eq!(literal_of(r"secrets/a\.yaml$"), None);
+        let cfg = parse(
+            "creation_rules:\n  - path_regex: ^a\\.yaml$\n    age: age1a\n  - path_regex: \\.yaml$\n    age: age1b\n  - path_regex: ^b\\.yaml$\n    age: age1c\n  - age: age1d\n",
+            "c",
+        )
+        .unwrap();
+        assert_eq!(cfg.rule_for("a.yaml").unwrap().age, vec!["age1a"]);
+        // The regex rule comes before the literal one for b.yaml, so it wins (as in sops).
+        assert_eq!(cfg.rule_for("b.yaml").unwrap().age, vec!["age1b"]);
+        assert_eq!(cfg.rule_for("x.json").unwrap().age, vec!["age1d"]);
+        assert_eq!(cfg.rule_for("axyaml").unwrap().age, vec!["age1d"], "the dot is escaped");
     }
 }
