@@ -16,7 +16,6 @@ use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// Wall-clock limit per child process.
@@ -30,18 +29,9 @@ const PLANTED: &[&str] = &["[Injected]", "DNS=6.6.6.6", "Gateway=6.6.6.6"];
 /// A valid age recipient (the example inventory's admin) for `n3x-secrets encrypt`.
 const RECIPIENT: &str = "age16qng4eppf7fg6xjyhqr7hvr26jwypdn0pet85k9zxyn2n445r38sfdxd8z";
 
-/// Builds the binaries once per test run (a no-op after `cargo build`) and returns their folder.
-fn bin_dir() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let root = n3x_testkit::repo_root();
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let st = Command::new(cargo).current_dir(&root).args(["build", "--workspace", "--bins"]).status().unwrap();
-        assert!(st.success(), "cargo build --workspace --bins failed");
-        let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
-        let target = if target.is_absolute() { target } else { root.join(target) };
-        target.join("debug")
-    })
+/// The workspace's binaries (built once; see `n3x_testkit::workspace_binaries`).
+fn bin_dir() -> PathBuf {
+    n3x_testkit::workspace_binaries()
 }
 
 fn corpus(name: &str) -> PathBuf {

@@ -14,15 +14,9 @@ use std::process::Command;
 
 use serde_json::{json, Value};
 
-/// Builds the binaries (a no-op after `cargo test --workspace`) and returns their folder.
+/// The workspace's binaries (built once; see `n3x_testkit::workspace_binaries`).
 fn binaries() -> PathBuf {
-    let root = n3x_testkit::repo_root();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let st = Command::new(cargo).current_dir(&root).args(["build", "--workspace", "--bins"]).status().unwrap();
-    assert!(st.success(), "cargo build --workspace --bins failed");
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
-    let target = if target.is_absolute() { target } else { root.join(target) };
-    target.join("debug")
+    n3x_testkit::workspace_binaries()
 }
 
 fn run(bin: &Path, tool: &str, args: &[&str], cwd: &Path) {

@@ -33,15 +33,9 @@ fn files_under(dir: &Path, ext: &str) -> Vec<PathBuf> {
     out
 }
 
-/// Builds the binaries (a no-op after `cargo test --workspace`) and returns their folder.
+/// The workspace's binaries (built once; see `n3x_testkit::workspace_binaries`).
 fn binaries() -> PathBuf {
-    let root = n3x_testkit::repo_root();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let st = Command::new(cargo).current_dir(&root).args(["build", "--workspace", "--bins"]).status().unwrap();
-    assert!(st.success(), "cargo build --workspace --bins failed");
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
-    let target = if target.is_absolute() { target } else { root.join(target) };
-    target.join("debug")
+    n3x_testkit::workspace_binaries()
 }
 
 #[test]

@@ -144,6 +144,23 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root exists")
 }
 
+/// The folder of the workspace's debug binaries, built once per test process with
+/// `cargo build --workspace --bins` (a no-op after `cargo test --workspace`). For tests
+/// that run several tools' binaries, which `assert_cmd` only finds for their own crate.
+pub fn workspace_binaries() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let root = repo_root();
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let st = Command::new(cargo).current_dir(&root).args(["build", "--workspace", "--bins"]).status().unwrap();
+        assert!(st.success(), "cargo build --workspace --bins failed");
+        let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+        let target = if target.is_absolute() { target } else { root.join(target) };
+        target.join("debug")
+    })
+    .clone()
+}
+
 /// The reference data the tests check against (`reference/` in the repository).
 pub fn reference_dir() -> PathBuf {
     repo_root().join("reference")
