@@ -65,21 +65,28 @@ pub fn max_input_size() -> Result<u64, Error> {
 /// endless or huge stream (`yes | n3x-… check`, a hostile host's command output) ends
 /// in a clear error instead of exhausting memory.
 pub fn read_bounded(reader: impl Read, name: &str, limit: u64) -> Result<String, Error> {
+    let Some(bytes) = read_bytes_within(reader, name, limit)? else {
+        return Err(Error::Failed(format!(
+            "cannot read {name}: it is larger than the input limit of {}; if the input is genuine, raise the limit with {MAX_INPUT_ENV}=SIZE",
+            crate::units::ByteSize(limit)
+        )));
+    };
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        Error::Failed(format!("cannot read {name}: it is not UTF-8 text (invalid byte at offset {at})"))
+    })
+}
+
+/// Reads all of `reader` as bytes, or `None` when it holds more than `limit` bytes
+/// (reading stops one byte past the limit). For readers that judge an over-cap input
+/// themselves, e.g. `n3x-secrets lint`, which reports it as a finding.
+pub fn read_bytes_within(reader: impl Read, name: &str, limit: u64) -> Result<Option<Vec<u8>>, Error> {
     let mut bytes = Vec::new();
     reader
         .take(limit.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|source| Error::Read { path: name.to_string(), source })?;
-    if bytes.len() as u64 > limit {
-        return Err(Error::Failed(format!(
-            "cannot read {name}: it is larger than the input limit of {}; if the input is genuine, raise the limit with {MAX_INPUT_ENV}=SIZE",
-            crate::units::ByteSize(limit)
-        )));
-    }
-    String::from_utf8(bytes).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
-        Error::Failed(format!("cannot read {name}: it is not UTF-8 text (invalid byte at offset {at})"))
-    })
+    Ok((bytes.len() as u64 <= limit).then_some(bytes))
 }
 
 /// Reads a whole input as text within the input cap: a file, or standard input for
