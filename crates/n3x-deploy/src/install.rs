@@ -235,29 +235,34 @@ pub fn install(
                 let table = n3x_disko::plan_cluster(cluster, Some(name))
                     .map(|(plans, _)| plans.iter().map(n3x_disko::show::show).collect::<Vec<_>>().join("\n"))
                     .map_err(|d| Error::Failed(format!("cannot plan the disk of {name}: {d}")))?;
-                eprintln!("{table}");
-                eprintln!("now on {}: {observed_parts}", node.disk.device);
-                if opts.yes {
-                    rec.event("confirm", Some(name), json!({"message": "--yes given"}));
-                } else {
-                    let answer = (seams.prompt)
-                        .ask(&format!(
-                            "ALL DATA ON {} OF {name} WILL BE ERASED. Type the node name to continue: ",
-                            node.disk.device
-                        ))
-                        .unwrap_or_default();
-                    if answer.trim() != name {
-                        finish(
-                            rec,
-                            node,
-                            NodeStatus::Refused,
-                            format!(
-                                "not confirmed (typed {:?}, expected {name:?}); nothing was changed",
-                                answer.trim()
-                            ),
-                            t,
-                        );
-                        return Ok(NodeStatus::Refused);
+                let question = (!opts.yes).then(|| {
+                    format!(
+                        "ALL DATA ON {} OF {name} WILL BE ERASED. Type the node name to continue: ",
+                        node.disk.device
+                    )
+                });
+                // The table and the question own the terminal: no progress line may cross them.
+                let answer = rec.suspend(|| {
+                    eprintln!("{table}");
+                    eprintln!("now on {}: {observed_parts}", node.disk.device);
+                    question.map(|q| seams.prompt.ask(&q).unwrap_or_default())
+                });
+                match answer {
+                    None => rec.event("confirm", Some(name), json!({"message": "--yes given"})),
+                    Some(answer) => {
+                        if answer.trim() != name {
+                            finish(
+                                rec,
+                                node,
+                                NodeStatus::Refused,
+                                format!(
+                                    "not confirmed (typed {:?}, expected {name:?}); nothing was changed",
+                                    answer.trim()
+                                ),
+                                t,
+                            );
+                            return Ok(NodeStatus::Refused);
+                        }
                     }
                 }
             }

@@ -434,7 +434,13 @@ fn recorder(command: &str, a: &RunArgs) -> Result<Recorder, Error> {
         None => None,
     };
     let human = a.format == FormatArg::Table;
-    Ok(Recorder::new(command, events, human, a.log_dir.clone()))
+    let rec = Recorder::new(command, events, human, a.log_dir.clone());
+    // A line per node in flight, only for a person watching a terminal: never in
+    // --format json, never into a pipe or file (the stream and report stay byte-clean).
+    if human && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        return Ok(rec.with_progress(n3x_deploy::progress::Progress::stderr()));
+    }
+    Ok(rec)
 }
 
 /// Prints the report (table or JSON), writes --report, and returns the exit code.
