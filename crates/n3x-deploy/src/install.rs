@@ -42,7 +42,7 @@ pub type ExpectConnector<'a> = dyn FnMut(&Node, &str) -> Result<Box<dyn Remote>,
 /// Everything `install` reaches the world through.
 pub struct Seams<'a> {
     /// Sessions to the target as it is now (installer or old system).
-    pub connect: &'a mut crate::Connector<'a>,
+    pub connect: &'a crate::Connector<'a>,
     /// Sessions that must present the node's own host key.
     pub connect_expecting: &'a mut ExpectConnector<'a>,
     /// The confirmation prompt.

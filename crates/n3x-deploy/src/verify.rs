@@ -259,7 +259,7 @@ pub fn judge(cluster: &Cluster, key: &str, text: &str) -> Vec<CheckResult> {
 /// on every node (`expected` gives the rendered one, or `None` to skip).
 pub fn verify(
     cluster: &Cluster,
-    connect: &mut crate::Connector<'_>,
+    connect: &crate::Connector<'_>,
     expected: &mut dyn FnMut(&Node) -> Option<Result<String, String>>,
     rec: &mut Recorder,
 ) {
