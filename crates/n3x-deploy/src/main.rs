@@ -551,6 +551,12 @@ fn dispatch(cli: Cli, code: &std::cell::Cell<u8>) -> Result<(), Error> {
                 installer,
                 wait_timeout: std::time::Duration::from_secs(wait_timeout),
                 poll: std::time::Duration::from_secs(poll.max(1)),
+                repo: PathBuf::from("."),
+                // The identity scripts/render uses, so .sops.yaml comes out as a render writes it.
+                admin_identity: ["N3X_ADMIN_IDENTITY", "SOPS_AGE_KEY_FILE"]
+                    .iter()
+                    .find_map(|v| std::env::var_os(v).filter(|x| !x.is_empty()))
+                    .map(PathBuf::from),
             };
             n3x_deploy::install::install(&cluster, nr, &iopts, seams, &mut rec)?;
             code.set(finish(&mut rec, &run)?);
