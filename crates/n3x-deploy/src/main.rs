@@ -280,6 +280,8 @@ enum Command {
         n3x-deploy verify cluster.json --format json | jq '.checks[] | select(.status==\"fail\")'\n\n\
         kubectl runs on the first server that answers (k3s kubectl … -o json); the generation check compares\n\
         readlink -f /run/current-system on every node with nix eval of the flake (--no-generations skips it).\n\
+        Every fixed LoadBalancer address of the inventory must be assigned to its Service and answer a TCP\n\
+        connect from here within --timeout.\n\
         Exit 0 when every check passes, 1 otherwise.")]
     Verify {
         /// Inventory or Cluster (YAML or JSON); same as --cluster.
@@ -641,7 +643,15 @@ fn dispatch(cli: Cli, code: &std::cell::Cell<u8>) -> Result<(), Error> {
                         }),
                 )
             };
-            n3x_deploy::verify::verify(&cluster, &connect, &mut expected, &mut rec);
+            // A fixed LoadBalancer address must answer from here, within --timeout.
+            let limit = std::time::Duration::from_secs(ssh.timeout.max(1));
+            let reach = |to: std::net::SocketAddr| -> Result<std::time::Duration, String> {
+                let t = std::time::Instant::now();
+                std::net::TcpStream::connect_timeout(&to, limit)
+                    .map(|_| t.elapsed())
+                    .map_err(|e| n3x_core::io::describe_io(&e))
+            };
+            n3x_deploy::verify::verify(&cluster, &connect, &mut expected, &reach, &mut rec);
             code.set(finish(&mut rec, &run)?);
             Ok(())
         }
