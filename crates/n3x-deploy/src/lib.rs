@@ -12,6 +12,7 @@ pub mod install;
 pub mod parallel;
 pub mod plan;
 pub mod preflight;
+pub mod progress;
 pub mod report;
 pub mod shell;
 pub mod update;

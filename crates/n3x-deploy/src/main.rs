@@ -280,6 +280,8 @@ enum Command {
         n3x-deploy verify cluster.json --format json | jq '.checks[] | select(.status==\"fail\")'\n\n\
         kubectl runs on the first server that answers (k3s kubectl … -o json); the generation check compares\n\
         readlink -f /run/current-system on every node with nix eval of the flake (--no-generations skips it).\n\
+        Every fixed LoadBalancer address of the inventory must be assigned to its Service and answer a TCP\n\
+        connect from here within --timeout.\n\
         Exit 0 when every check passes, 1 otherwise.")]
     Verify {
         /// Inventory or Cluster (YAML or JSON); same as --cluster.
@@ -434,7 +436,13 @@ fn recorder(command: &str, a: &RunArgs) -> Result<Recorder, Error> {
         None => None,
     };
     let human = a.format == FormatArg::Table;
-    Ok(Recorder::new(command, events, human, a.log_dir.clone()))
+    let rec = Recorder::new(command, events, human, a.log_dir.clone());
+    // A line per node in flight, only for a person watching a terminal: never in
+    // --format json, never into a pipe or file (the stream and report stay byte-clean).
+    if human && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        return Ok(rec.with_progress(n3x_deploy::progress::Progress::stderr()));
+    }
+    Ok(rec)
 }
 
 /// Prints the report (table or JSON), writes --report, and returns the exit code.
@@ -545,6 +553,12 @@ fn dispatch(cli: Cli, code: &std::cell::Cell<u8>) -> Result<(), Error> {
                 installer,
                 wait_timeout: std::time::Duration::from_secs(wait_timeout),
                 poll: std::time::Duration::from_secs(poll.max(1)),
+                repo: PathBuf::from("."),
+                // The identity scripts/render uses, so .sops.yaml comes out as a render writes it.
+                admin_identity: ["N3X_ADMIN_IDENTITY", "SOPS_AGE_KEY_FILE"]
+                    .iter()
+                    .find_map(|v| std::env::var_os(v).filter(|x| !x.is_empty()))
+                    .map(PathBuf::from),
             };
             n3x_deploy::install::install(&cluster, nr, &iopts, seams, &mut rec)?;
             code.set(finish(&mut rec, &run)?);
@@ -629,7 +643,15 @@ fn dispatch(cli: Cli, code: &std::cell::Cell<u8>) -> Result<(), Error> {
                         }),
                 )
             };
-            n3x_deploy::verify::verify(&cluster, &connect, &mut expected, &mut rec);
+            // A fixed LoadBalancer address must answer from here, within --timeout.
+            let limit = std::time::Duration::from_secs(ssh.timeout.max(1));
+            let reach = |to: std::net::SocketAddr| -> Result<std::time::Duration, String> {
+                let t = std::time::Instant::now();
+                std::net::TcpStream::connect_timeout(&to, limit)
+                    .map(|_| t.elapsed())
+                    .map_err(|e| n3x_core::io::describe_io(&e))
+            };
+            n3x_deploy::verify::verify(&cluster, &connect, &mut expected, &reach, &mut rec);
             code.set(finish(&mut rec, &run)?);
             Ok(())
         }

@@ -49,6 +49,9 @@ struct Sink {
     human: bool,
     log_dir: Option<PathBuf>,
     errors: Vec<String>,
+    /// The terminal display; with it, human lines are printed above it and `step`
+    /// events only move a node's line (they would scroll the screen otherwise).
+    progress: Option<crate::progress::Progress>,
 }
 
 impl Sink {
@@ -60,15 +63,28 @@ impl Sink {
                 self.events = None;
             }
         }
-        if self.human {
-            let kind = v.get("event").and_then(Value::as_str).unwrap_or("");
-            let msg = v.get("message").and_then(Value::as_str).unwrap_or("");
+        let kind = v.get("event").and_then(Value::as_str).unwrap_or("");
+        if self.human && !(kind == "step" && self.progress.is_some()) {
+            let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("");
+            // A check says what it checked and what it found; other events carry a message.
+            let msg = if kind == "check" {
+                format!("{} {}: {}", text("name"), text("status"), text("evidence"))
+            } else {
+                text("message").to_string()
+            };
             let step = v.get("step").and_then(Value::as_str).map(|s| format!(" {s}")).unwrap_or_default();
-            eprintln!(
+            let line = format!(
                 "n3x-deploy: {}{step}: {kind}{}",
                 node.unwrap_or("cluster"),
                 if msg.is_empty() { String::new() } else { format!(": {msg}") }
             );
+            match &self.progress {
+                Some(p) => p.println(&line),
+                None => eprintln!("{line}"),
+            }
+        }
+        if let Some(p) = &mut self.progress {
+            p.event(v);
         }
         if let Some(n) = node {
             self.write_log(n, &v.to_string());
@@ -118,9 +134,26 @@ impl Recorder {
     ) -> Recorder {
         Recorder {
             command: command.into(),
-            sink: Arc::new(Mutex::new(Sink { events, human, log_dir, errors: Vec::new() })),
+            sink: Arc::new(Mutex::new(Sink { events, human, log_dir, errors: Vec::new(), progress: None })),
             nodes: Vec::new(),
             checks: Vec::new(),
+        }
+    }
+
+    /// Shows a line per node in flight on the terminal (`main` asks for it only when
+    /// stderr is a terminal and the output is the table).
+    pub fn with_progress(self, progress: crate::progress::Progress) -> Recorder {
+        self.sink().progress = Some(progress);
+        self
+    }
+
+    /// Runs `f` with the progress display (if any) off the terminal: for a question or a
+    /// table written straight to stderr. `f` must not record anything.
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        let sink = self.sink();
+        match &sink.progress {
+            Some(p) => p.suspend(f),
+            None => f(),
         }
     }
 
@@ -188,6 +221,10 @@ impl Recorder {
     /// The final report.
     pub fn finish(&mut self) -> DeployReport {
         let outcome = outcome(&self.nodes, &self.checks);
+        // The display goes before the last line, the report and the table are printed.
+        if let Some(mut p) = self.sink().progress.take() {
+            p.clear();
+        }
         self.event("finished", None, json!({"outcome": outcome, "exitCode": exit_code(outcome)}));
         DeployReport {
             api_version: API_VERSION.into(),

@@ -199,3 +199,78 @@ fn failed_gate_in_a_wave_stops_later_waves_after_the_whole_wave_is_gated_stand_i
     }
     assert_eq!(confirmed, 3);
 }
+
+/// util-linux `script`: runs a command on a pseudo-terminal and copies what it draws.
+const SCRIPT: n3x_testkit::Tool =
+    n3x_testkit::Tool { name: "script", package: "Debian package bsdutils (util-linux)", extra: &[] };
+
+/// `n3x-deploy update …` with stdout and stderr on a real pseudo-terminal (`script`);
+/// returns the exit code and everything the terminal received.
+fn update_on_a_tty(f: &Fleet, script: &std::path::Path, extra: &[&str]) -> (i32, String) {
+    let bin = assert_cmd::cargo::cargo_bin("n3x-deploy");
+    let node = &f.nodes[0];
+    let mut argv: Vec<String> = [bin.as_path(), f.inv.as_path(), node.sshd.identity.as_path()]
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    argv.insert(1, "update".into());
+    argv.insert(2, "-c".into());
+    argv.insert(4, "--identity".into());
+    argv.extend(
+        ["--deployer-system", "x86_64-linux", "--poll", "1", "--batch", "3", "--parallel", "3"].map(String::from),
+    );
+    argv.extend(extra.iter().map(|s| s.to_string()));
+    let line: Vec<String> = argv.iter().map(|a| format!("'{}'", a.replace('\'', "'\\''"))).collect();
+    let out = std::process::Command::new(script)
+        .args(["-qfec", &line.join(" "), "/dev/null"])
+        .env("PATH", format!("{}:{}", f.deployer_bin().display(), std::env::var("PATH").unwrap()))
+        .env("TERM", "xterm")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    (out.status.code().unwrap(), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn progress_lines_on_a_terminal_only_real_script_pty() {
+    let Some(script) = n3x_testkit::require(SCRIPT) else { return };
+    let Some(f) = fleet(None) else { return };
+    // On a terminal with the table: a line per node in flight (its name, then its step),
+    // drawn and cleared with escape sequences; the table follows.
+    let (code, tty) = update_on_a_tty(&f, &script, &[]);
+    assert_eq!(code, 0, "{tty}");
+    assert!(tty.contains('\x1b'), "the display draws with escape sequences: {tty:?}");
+    let mut shown = 0;
+    for name in NAMES {
+        // "⠁ n100-2   0s build: NIX_SSHOPTS=… nix build …": the node, its time, its step.
+        let line = |step: &str| {
+            tty.match_indices(name).any(|(i, _)| tty[i..].chars().take(20).collect::<String>().contains(step))
+        };
+        assert!(line("build:") && line("confirm:") && line("gate:"), "{name}: {tty:?}");
+        shown += 1;
+    }
+    assert_eq!(shown, 5);
+    assert!(tty.contains("STATUS") && tty.contains("node-ready"), "the table after the display: {tty:?}");
+    // Step lines are the display's: not also printed as scrolling human lines.
+    assert!(!tty.contains("n3x-deploy: n100-2 build: step"), "{tty:?}");
+
+    // --format json on the same terminal: nothing but the events and the report.
+    let (code, json) = update_on_a_tty(&f, &script, &["--format", "json"]);
+    assert_eq!(code, 0, "{json}");
+    assert!(!json.contains('\x1b'), "no drawing in --format json: {json:?}");
+    let events = json.lines().filter(|l| l.starts_with("{\"event\"")).count();
+    assert!(events >= 40, "{json}");
+
+    // Not a terminal: the human lines, no drawing.
+    let path = format!("{}:{}", f.deployer_bin().display(), std::env::var("PATH").unwrap());
+    let out = common::cmd(&f.nodes[0], &f.inv, "update")
+        .args(["--deployer-system", "x86_64-linux", "--poll", "1", "--batch", "3"])
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains('\x1b'), "{stderr:?}");
+    assert!(stderr.contains("n3x-deploy: n100-2 build: step: NIX_SSHOPTS="), "{stderr}");
+    assert!(stderr.contains("n3x-deploy: n100-2: check: node-ready pass: Ready=True"), "{stderr}");
+}
