@@ -134,7 +134,6 @@ fn text() -> impl Strategy<Value = String> {
     prop::collection::vec(piece, 0..8).prop_map(|v| v.concat())
 }
 
-
 fn scalar() -> impl Strategy<Value = Node> {
     prop_oneof![
         Just(Node::Scalar(Scalar::Null)),
