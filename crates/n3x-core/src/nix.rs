@@ -187,16 +187,8 @@ fn duplicates_in(attrs: &Attrs, found: &mut Vec<String>) {
             }
             other => {
                 leaves.push(prefix.to_vec());
-                nested(other, found);
+                duplicates_below(other, found);
             }
-        }
-    }
-    fn nested(v: &Nix, found: &mut Vec<String>) {
-        match v {
-            Nix::List(items) => items.iter().for_each(|x| nested(x, found)),
-            Nix::Commented(_, x) => nested(x, found),
-            Nix::Attrs(a) => duplicates_in(a, found),
-            _ => {}
         }
     }
     // Nix merges attribute-set literals written at one path (`a = { c = 1; }; a.b = 2;`),
@@ -230,8 +222,19 @@ pub struct NixFile {
 }
 
 impl NixFile {
-    /// Renders the file, ending in a newline.
-    pub fn render(&self) -> String {
+    /// Renders the file, ending in a newline. Refuses a body that defines an attribute
+    /// twice anywhere (Nix that does not evaluate) and names the attribute: the printer
+    /// never emits such a file, whichever renderer built the value.
+    pub fn render(&self) -> Result<String, crate::Error> {
+        let mut found = Vec::new();
+        duplicates_below(&self.body, &mut found);
+        if !found.is_empty() {
+            return Err(crate::Error::Failed(format!(
+                "refusing to print Nix that defines an attribute twice: {} (two inventory entries \
+                 render to the same setting; `n3x-inventory check` names them)",
+                found.join(", ")
+            )));
+        }
         let mut out = String::new();
         crate::comment::push_lines(&mut out, "", &self.header);
         if let Some(args) = &self.args {
@@ -241,31 +244,17 @@ impl NixFile {
         }
         write_value(&mut out, &self.body, 0);
         out.push('\n');
-        out
+        Ok(out)
     }
 }
 
-impl NixFile {
-    /// [`NixFile::render`], but refuses a body that defines an attribute twice (which
-    /// would be Nix that does not evaluate) and names the attribute.
-    pub fn try_render(&self) -> Result<String, String> {
-        let mut found = Vec::new();
-        match &self.body {
-            Nix::Attrs(a) => duplicates_in(a, &mut found),
-            Nix::List(items) => {
-                for i in items {
-                    if let Nix::Attrs(a) = i {
-                        duplicates_in(a, &mut found);
-                    }
-                }
-            }
-            _ => {}
-        }
-        if found.is_empty() {
-            Ok(self.render())
-        } else {
-            Err(format!("refusing to print Nix that defines an attribute twice: {}", found.join(", ")))
-        }
+/// Every attribute set in `v`, however deep (inside lists, comments, calls, functions).
+fn duplicates_below(v: &Nix, found: &mut Vec<String>) {
+    match v {
+        Nix::Attrs(a) => duplicates_in(a, found),
+        Nix::List(items) => items.iter().for_each(|x| duplicates_below(x, found)),
+        Nix::Commented(_, x) | Nix::Call(_, x) | Nix::Lambda(_, x) => duplicates_below(x, found),
+        Nix::Null | Nix::Bool(_) | Nix::Int(_) | Nix::Str(_) | Nix::Path(_) | Nix::Expr(_) => {}
     }
 }
 
@@ -446,7 +435,7 @@ mod tests {
         top.set_path(&["disko", "devices"], inner).set_commented("x", 1i64, "why x");
         let f = NixFile { header: vec!["hdr".into()], args: Some(vec!["config".into()]), body: top.into() };
         assert_eq!(
-            f.render(),
+            f.render().unwrap(),
             "# hdr\n{ config, ... }:\n{\n  disko.devices = {\n    type = \"gpt\";\n    list = [ \"a\" \"b\" ];\n  };\n  # why x\n  x = 1;\n}\n"
         );
     }

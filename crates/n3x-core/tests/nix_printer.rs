@@ -68,10 +68,10 @@ fn printed_values_evaluate_to_their_json() {
     let file = NixFile { header: vec!["test".into()], args: None, body: to_nix(&expected) };
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("value.nix");
-    std::fs::write(&path, file.render()).unwrap();
+    std::fs::write(&path, file.render().unwrap()).unwrap();
     n3x_testkit::nix_parse(&nix, &path);
     let got = n3x_testkit::nix_eval_json(&nix, &path);
-    assert_eq!(got, expected, "rendered:\n{}", file.render());
+    assert_eq!(got, expected, "rendered:\n{}", file.render().unwrap());
 }
 
 #[test]
@@ -86,7 +86,7 @@ fn module_files_with_paths_and_expressions_evaluate() {
         NixFile { header: vec!["module".into(), String::new()], args: Some(vec!["config".into()]), body: body.into() };
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("module.nix");
-    std::fs::write(&path, file.render()).unwrap();
+    std::fs::write(&path, file.render().unwrap()).unwrap();
     n3x_testkit::nix_parse(&nix, &path);
     let got = n3x_testkit::nix_eval_json(&nix, &path);
     assert_eq!(got["services"]["k3s"]["enable"], json!(true));
@@ -117,12 +117,16 @@ fn duplicate_attributes_are_refused_not_printed() {
         [("vlan", dup, "systemd.network.netdevs.\"20-enp1s0.20\""), ("prefix", prefix, "a"), ("twice", twice, "a.c")]
     {
         let file = NixFile { header: vec![], args: None, body: Nix::Attrs(body.clone()) };
-        let err = file.try_render().unwrap_err();
+        let err = file.render().unwrap_err().to_string();
         assert!(err.contains(attr), "{name}: {err}");
         assert_eq!(body.duplicate_paths().len(), 1, "{name}");
-        // What render() would have printed really is invalid Nix.
+        // Deep inside a function and a call (a flake's `outputs = inputs: f { … }`) too.
+        let deep = Nix::Lambda("inputs".into(), Box::new(Nix::Call("f".into(), Box::new(Nix::Attrs(body.clone())))));
+        let file = NixFile { header: vec![], args: None, body: Nix::List(vec![deep]) };
+        assert!(file.render().unwrap_err().to_string().contains(attr), "{name}: deep");
+        // What the unchecked value printer prints really is invalid Nix.
         let path = dir.path().join(format!("{name}.nix"));
-        std::fs::write(&path, file.render()).unwrap();
+        std::fs::write(&path, n3x_core::nix::render(&Nix::Attrs(body.clone()))).unwrap();
         let out = std::process::Command::new(&nix).args(["--eval", "--strict"]).arg(&path).output().unwrap();
         assert!(!out.status.success(), "{name}: nix accepted it");
         assert!(String::from_utf8_lossy(&out.stderr).contains("already defined"), "{name}");
@@ -136,7 +140,7 @@ fn duplicate_attributes_are_refused_not_printed() {
     ok.set_path(&["x", "y"], 1i64);
     ok.set_path(&["x", "z"], 1i64);
     let file = NixFile { header: vec![], args: None, body: Nix::Attrs(ok) };
-    let text = file.try_render().unwrap();
+    let text = file.render().unwrap();
     let path = dir.path().join("ok.nix");
     std::fs::write(&path, text).unwrap();
     assert_eq!(n3x_testkit::nix_eval_json(&nix, &path), json!({"a": {"b": 2, "c": 1}, "x": {"y": 1, "z": 1}}));

@@ -356,7 +356,7 @@ proptest! {
         let file = NixFile { header: vec!["property test".into()], args: None, body: to_nix(&expected) };
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("values.nix");
-        let text = file.render();
+        let text = file.render().unwrap();
         std::fs::write(&path, &text).unwrap();
         let out = std::process::Command::new(&nix)
             .args(["--eval", "--strict", "--json"])

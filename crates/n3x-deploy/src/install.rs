@@ -1,6 +1,6 @@
 //! `install NODE`: preflight, show what will be erased and have the node name typed back
-//! (or `--yes`), make sure the node's host key is in its `--extra-files` tree, run
-//! nixos-anywhere, then wait (bounded) until the node answers SSH with that host key and
+//! (or `--yes`), make sure the node's host key is in its `--extra-files` tree and that the
+//! node is a recipient of the secrets it reads (n3x-secrets' re-key), run nixos-anywhere, then wait (bounded) until the node answers SSH with that host key and
 //! runs the evaluated generation. No step erases anything before the preflight passed and
 //! the confirmation was given; `--dry-run` prints the steps and touches nothing.
 
@@ -16,6 +16,7 @@ use serde_json::json;
 use crate::exec::{display, run_local, Outputs};
 use crate::preflight::{compare, describe_parts, observe, passed, PreflightOptions};
 use crate::report::Recorder;
+use n3x_secrets::rekey::Rekey;
 
 /// Asks the person at the terminal.
 pub trait Prompt {
@@ -34,6 +35,12 @@ pub struct InstallOptions {
     pub wait_timeout: Duration,
     /// Pause between attempts while waiting.
     pub poll: Duration,
+    /// The rendered cluster repository (`.sops.yaml`, `secrets/`, `hostkeys/`): the
+    /// working folder, where the flake `.` is.
+    pub repo: PathBuf,
+    /// The admin's age identity (`N3X_ADMIN_IDENTITY`, else `SOPS_AGE_KEY_FILE`, as for
+    /// `scripts/render`): re-wraps the node's secret files for a new host key.
+    pub admin_identity: Option<PathBuf>,
 }
 
 /// Opens a session to a node that must present the given host key.
@@ -42,7 +49,7 @@ pub type ExpectConnector<'a> = dyn FnMut(&Node, &str) -> Result<Box<dyn Remote>,
 /// Everything `install` reaches the world through.
 pub struct Seams<'a> {
     /// Sessions to the target as it is now (installer or old system).
-    pub connect: &'a mut crate::Connector<'a>,
+    pub connect: &'a crate::Connector<'a>,
     /// Sessions that must present the node's own host key.
     pub connect_expecting: &'a mut ExpectConnector<'a>,
     /// The confirmation prompt.
@@ -89,11 +96,30 @@ pub enum HostKey {
     },
 }
 
+impl HostKey {
+    /// The public key line.
+    pub fn public(&self) -> &str {
+        match self {
+            HostKey::Ready(p) | HostKey::Generated { public: p, .. } => p,
+        }
+    }
+}
+
 /// Makes sure `private` (the node's `etc/ssh/ssh_host_ed25519_key` under its extra-files
 /// tree) exists and agrees with the inventory. A missing key is generated (0600) with its
-/// `.pub`, and the public line recorded as `hostkeys/<node>.pub`, from which the next
-/// render adds the node to `.sops.yaml` and re-encrypts the secrets (updatekeys).
-pub fn ensure_host_key(node: &Node, private: &Path, rng: &mut dyn n3x_secrets::seams::Rng) -> Result<HostKey, String> {
+/// `.pub`. When the inventory declares no `hostKey`, the public line is recorded as
+/// `<repo>/hostkeys/<node>.pub` (if it is not already), where every render picks it up to
+/// make the node a recipient in `.sops.yaml`.
+pub fn ensure_host_key(
+    node: &Node,
+    private: &Path,
+    repo: &Path,
+    rng: &mut dyn n3x_secrets::seams::Rng,
+) -> Result<HostKey, String> {
+    let hostkeys = repo.join("hostkeys");
+    let record = |public: &str| -> Result<PathBuf, String> {
+        n3x_secrets::app::record_host_key(&hostkeys, node.name.as_str(), public).map_err(|e| e.to_string())
+    };
     let public_path = private.with_extension("pub");
     let body = |l: &str| l.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
     if private.exists() {
@@ -111,6 +137,9 @@ pub fn ensure_host_key(node: &Node, private: &Path, rng: &mut dyn n3x_secrets::s
                 ));
             }
         }
+        if node.host_key.is_none() && !hostkeys.join(format!("{}.pub", node.name)).exists() {
+            record(&public)?;
+        }
         return Ok(HostKey::Ready(public.trim().to_string()));
     }
     if let Some(want) = &node.host_key {
@@ -126,8 +155,7 @@ pub fn ensure_host_key(node: &Node, private: &Path, rng: &mut dyn n3x_secrets::s
     let (secret, public) = n3x_secrets::identity::generate_host_key(rng, &format!("root@{}", node.name))?;
     n3x_secrets::app::create_new_private(private, secret.as_bytes()).map_err(|e| e.to_string())?;
     n3x_core::io::write_atomic(&public_path, public.as_bytes(), Some(0o644)).map_err(|e| e.to_string())?;
-    let recorded = PathBuf::from("hostkeys").join(format!("{}.pub", node.name));
-    n3x_core::io::write_atomic(&recorded, public.as_bytes(), Some(0o644)).map_err(|e| e.to_string())?;
+    let recorded = record(&public)?;
     Ok(HostKey::Generated { public: public.trim().to_string(), recorded })
 }
 
@@ -235,53 +263,93 @@ pub fn install(
                 let table = n3x_disko::plan_cluster(cluster, Some(name))
                     .map(|(plans, _)| plans.iter().map(n3x_disko::show::show).collect::<Vec<_>>().join("\n"))
                     .map_err(|d| Error::Failed(format!("cannot plan the disk of {name}: {d}")))?;
-                eprintln!("{table}");
-                eprintln!("now on {}: {observed_parts}", node.disk.device);
-                if opts.yes {
-                    rec.event("confirm", Some(name), json!({"message": "--yes given"}));
-                } else {
-                    let answer = (seams.prompt)
-                        .ask(&format!(
-                            "ALL DATA ON {} OF {name} WILL BE ERASED. Type the node name to continue: ",
-                            node.disk.device
-                        ))
-                        .unwrap_or_default();
-                    if answer.trim() != name {
-                        finish(
-                            rec,
-                            node,
-                            NodeStatus::Refused,
-                            format!(
-                                "not confirmed (typed {:?}, expected {name:?}); nothing was changed",
-                                answer.trim()
-                            ),
-                            t,
-                        );
-                        return Ok(NodeStatus::Refused);
+                let question = (!opts.yes).then(|| {
+                    format!(
+                        "ALL DATA ON {} OF {name} WILL BE ERASED. Type the node name to continue: ",
+                        node.disk.device
+                    )
+                });
+                // The table and the question own the terminal: no progress line may cross them.
+                let answer = rec.suspend(|| {
+                    eprintln!("{table}");
+                    eprintln!("now on {}: {observed_parts}", node.disk.device);
+                    question.map(|q| seams.prompt.ask(&q).unwrap_or_default())
+                });
+                match answer {
+                    None => rec.event("confirm", Some(name), json!({"message": "--yes given"})),
+                    Some(answer) => {
+                        if answer.trim() != name {
+                            finish(
+                                rec,
+                                node,
+                                NodeStatus::Refused,
+                                format!(
+                                    "not confirmed (typed {:?}, expected {name:?}); nothing was changed",
+                                    answer.trim()
+                                ),
+                                t,
+                            );
+                            return Ok(NodeStatus::Refused);
+                        }
                     }
                 }
             }
             "host-key" => {
                 let private = PathBuf::from(step.argv.get(1).cloned().unwrap_or_default());
-                match ensure_host_key(node, &private, seams.rng) {
-                    Ok(HostKey::Ready(public)) => key = Some(public),
-                    Ok(HostKey::Generated { public, recorded }) => {
-                        let msg = format!(
-                            "generated host key {} in {} and recorded it as {}. Render again (adds it to .sops.yaml and \
-                             re-encrypts the secrets with updatekeys, so the node can decrypt them on first boot), set \
-                             hostKey of {name} in the inventory, then run the install again; nothing on the machine was changed",
-                            public.split_whitespace().take(2).collect::<Vec<_>>().join(" "),
-                            private.display(),
-                            recorded.display()
-                        );
-                        finish(rec, node, NodeStatus::Refused, msg, t);
-                        return Ok(NodeStatus::Refused);
-                    }
-                    Err(e) => {
-                        finish(rec, node, NodeStatus::Refused, format!("{e}; nothing on the machine was changed"), t);
-                        return Ok(NodeStatus::Refused);
-                    }
+                let refuse = |rec: &mut Recorder, why: String| {
+                    finish(rec, node, NodeStatus::Refused, format!("{why}; nothing on the machine was changed"), t);
+                    Ok(NodeStatus::Refused)
+                };
+                let host_key = match ensure_host_key(node, &private, &opts.repo, seams.rng) {
+                    Ok(k) => k,
+                    Err(e) => return refuse(rec, e),
+                };
+                if let HostKey::Generated { public, recorded } = &host_key {
+                    let body = public.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+                    rec.event(
+                        "host-key",
+                        Some(name),
+                        json!({"message": format!("generated host key {body} in {} and recorded it as {}", private.display(), recorded.display())}),
+                    );
                 }
+                // The node must be able to decrypt its secrets on first boot: it becomes a
+                // recipient of the files it reads before anything is installed.
+                match n3x_secrets::rekey::ensure_host_recipient(
+                    &opts.repo,
+                    cluster,
+                    name,
+                    host_key.public(),
+                    opts.admin_identity.as_deref(),
+                    seams.rng,
+                ) {
+                    Ok(Rekey::Rekeyed { files }) => rec.event(
+                        "secrets",
+                        Some(name),
+                        json!({"message": format!(".sops.yaml updated; re-encrypted for {name}: {}", files.join(", ")), "files": files}),
+                    ),
+                    Ok(Rekey::UpToDate) => rec.event(
+                        "secrets",
+                        Some(name),
+                        json!({"message": format!("{name} is already a recipient of its secret files")}),
+                    ),
+                    Ok(Rekey::NoConfig) if matches!(host_key, HostKey::Generated { .. }) => {
+                        return refuse(
+                            rec,
+                            format!(
+                                "generated a host key for {name}, but {} has no .sops.yaml to make it a recipient of its \
+                                 secrets: run the install from the rendered cluster repository (scripts/render)",
+                                opts.repo.display()
+                            ),
+                        )
+                    }
+                    Ok(Rekey::NoConfig) => rec.event(
+                        "secrets",
+                        Some(name),
+                        json!({"message": format!("no .sops.yaml in {}: the secrets were not checked", opts.repo.display())}),
+                    ),
+                    Err(e) => return refuse(rec, e.to_string()),
+                }
+                key = Some(host_key.public().to_string());
             }
             "rejoin" => {
                 let path = PathBuf::from(step.argv.get(1).cloned().unwrap_or_default());

@@ -9,8 +9,10 @@
 pub mod connect;
 pub mod exec;
 pub mod install;
+pub mod parallel;
 pub mod plan;
 pub mod preflight;
+pub mod progress;
 pub mod report;
 pub mod shell;
 pub mod update;
@@ -20,8 +22,10 @@ pub mod verify;
 pub const TOOL: &str = "n3x-deploy";
 
 /// Opens a session to a node: the SSH seam every machine-facing step goes through.
+/// `Fn + Sync` so that the nodes of a wave can each open their own sessions on their
+/// own threads (a session itself never crosses threads).
 pub type Connector<'a> =
-    dyn FnMut(&n3x_core::cluster::Node) -> Result<Box<dyn n3x_inventory::probe::Remote>, String> + 'a;
+    dyn Fn(&n3x_core::cluster::Node) -> Result<Box<dyn n3x_inventory::probe::Remote>, String> + Sync + 'a;
 
 /// The named nodes of a cluster, in inventory order (all when `names` is empty); an
 /// unknown name is an error listing the nodes there are.

@@ -233,7 +233,8 @@ enum Command {
     #[command(
         after_help = "Examples:\n  n3x-deploy update -c cluster.json                       # every node, safe order\n  \
         n3x-deploy update n100-2 -c cluster.json --rollback-after 120\n  \
-        n3x-deploy update -c cluster.json --canary rpi-1 --batch 10 --events events.jsonl --log-dir logs\n\n\
+        n3x-deploy update -c cluster.json --canary rpi-1 --batch 10 --parallel 5 --events events.jsonl --log-dir logs\n\n\
+        The nodes of a wave switch at most --parallel at once; their health gates run when the whole wave is switched.\n\
         Before each switch a transient systemd timer (n3x-rollback) is armed on the node; unless a fresh SSH\n\
         connection confirms the new generation within --confirm-timeout, the node switches itself back.\n\
         Exit 4 when a node was rolled back, 3 when some nodes were done before a failure, 1 on failure."
@@ -253,6 +254,9 @@ enum Command {
         /// Agents per wave.
         #[arg(long, default_value_t = 5, value_name = "N")]
         batch: usize,
+        /// At most N nodes of a wave at once (the wave's health gate follows when all are switched).
+        #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        parallel: u16,
         /// Update this node alone first.
         #[arg(long, value_name = "NODE")]
         canary: Option<String>,
@@ -276,6 +280,8 @@ enum Command {
         n3x-deploy verify cluster.json --format json | jq '.checks[] | select(.status==\"fail\")'\n\n\
         kubectl runs on the first server that answers (k3s kubectl … -o json); the generation check compares\n\
         readlink -f /run/current-system on every node with nix eval of the flake (--no-generations skips it).\n\
+        Every fixed LoadBalancer address of the inventory must be assigned to its Service and answer a TCP\n\
+        connect from here within --timeout.\n\
         Exit 0 when every check passes, 1 otherwise.")]
     Verify {
         /// Inventory or Cluster (YAML or JSON); same as --cluster.
@@ -422,7 +428,7 @@ fn ssh_options(a: &SshArgs) -> n3x_deploy::connect::SshOptions {
 }
 
 fn recorder(command: &str, a: &RunArgs) -> Result<Recorder, Error> {
-    let events: Option<Box<dyn std::io::Write>> = match &a.events {
+    let events: Option<Box<dyn std::io::Write + Send>> = match &a.events {
         Some(p) => Some(Box::new(
             std::fs::File::create(p).map_err(|e| Error::Write { path: p.display().to_string(), source: e })?,
         )),
@@ -430,7 +436,13 @@ fn recorder(command: &str, a: &RunArgs) -> Result<Recorder, Error> {
         None => None,
     };
     let human = a.format == FormatArg::Table;
-    Ok(Recorder::new(command, events, human, a.log_dir.clone()))
+    let rec = Recorder::new(command, events, human, a.log_dir.clone());
+    // A line per node in flight, only for a person watching a terminal: never in
+    // --format json, never into a pipe or file (the stream and report stay byte-clean).
+    if human && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        return Ok(rec.with_progress(n3x_deploy::progress::Progress::stderr()));
+    }
+    Ok(rec)
 }
 
 /// Prints the report (table or JSON), writes --report, and returns the exit code.
@@ -474,10 +486,10 @@ fn dispatch(cli: Cli, code: &std::cell::Cell<u8>) -> Result<(), Error> {
             let cluster = load(&input)?;
             let opts = ssh_options(&ssh);
             let mut rec = recorder("preflight", &run)?;
-            let mut connect = |n: &n3x_core::cluster::Node| -> Result<Box<dyn Remote>, String> {
+            let connect = |n: &n3x_core::cluster::Node| -> Result<Box<dyn Remote>, String> {
                 Ok(Box::new(n3x_deploy::connect::connect(n, &opts)?))
             };
-            n3x_deploy::preflight::run(&cluster, &nodes, PreflightOptions { installer }, &mut connect, &mut rec)?;
+            n3x_deploy::preflight::run(&cluster, &nodes, PreflightOptions { installer }, &connect, &mut rec)?;
             code.set(finish(&mut rec, &run)?);
             Ok(())
         }
@@ -524,14 +536,14 @@ fn dispatch(cli: Cli, code: &std::cell::Cell<u8>) -> Result<(), Error> {
             }
             let opts = ssh_options(&ssh);
             let mut rec = recorder("install", &run)?;
-            let mut connect = |n: &n3x_core::cluster::Node| -> Result<Box<dyn Remote>, String> {
+            let connect = |n: &n3x_core::cluster::Node| -> Result<Box<dyn Remote>, String> {
                 Ok(Box::new(n3x_deploy::connect::connect(n, &opts)?))
             };
             let mut expecting = |n: &n3x_core::cluster::Node, key: &str| -> Result<Box<dyn Remote>, String> {
                 Ok(Box::new(n3x_deploy::connect::connect_expecting(n, &opts, key)?))
             };
             let seams = n3x_deploy::install::Seams {
-                connect: &mut connect,
+                connect: &connect,
                 connect_expecting: &mut expecting,
                 prompt: &mut StdinPrompt,
                 rng: &mut n3x_secrets::seams::OsRng,
@@ -541,6 +553,12 @@ fn dispatch(cli: Cli, code: &std::cell::Cell<u8>) -> Result<(), Error> {
                 installer,
                 wait_timeout: std::time::Duration::from_secs(wait_timeout),
                 poll: std::time::Duration::from_secs(poll.max(1)),
+                repo: PathBuf::from("."),
+                // The identity scripts/render uses, so .sops.yaml comes out as a render writes it.
+                admin_identity: ["N3X_ADMIN_IDENTITY", "SOPS_AGE_KEY_FILE"]
+                    .iter()
+                    .find_map(|v| std::env::var_os(v).filter(|x| !x.is_empty()))
+                    .map(PathBuf::from),
             };
             n3x_deploy::install::install(&cluster, nr, &iopts, seams, &mut rec)?;
             code.set(finish(&mut rec, &run)?);
@@ -553,6 +571,7 @@ fn dispatch(cli: Cli, code: &std::cell::Cell<u8>) -> Result<(), Error> {
             run,
             build,
             batch,
+            parallel,
             canary,
             rollback_after,
             confirm_timeout,
@@ -577,7 +596,7 @@ fn dispatch(cli: Cli, code: &std::cell::Cell<u8>) -> Result<(), Error> {
             }
             let opts = ssh_options(&ssh);
             let mut rec = recorder("update", &run)?;
-            let mut connect = |n: &n3x_core::cluster::Node| -> Result<Box<dyn Remote>, String> {
+            let connect = |n: &n3x_core::cluster::Node| -> Result<Box<dyn Remote>, String> {
                 Ok(Box::new(match &n.host_key {
                     Some(k) => n3x_deploy::connect::connect_expecting(n, &opts, k)?,
                     None => n3x_deploy::connect::connect(n, &opts)?,
@@ -587,8 +606,9 @@ fn dispatch(cli: Cli, code: &std::cell::Cell<u8>) -> Result<(), Error> {
                 confirm_timeout: std::time::Duration::from_secs(confirm_timeout),
                 rollback_after: std::time::Duration::from_secs(rollback_after),
                 poll: std::time::Duration::from_secs(poll.max(1)),
+                parallel: usize::from(parallel),
             };
-            n3x_deploy::update::update(&cluster, &p, &uopts, &mut connect, &mut rec)?;
+            n3x_deploy::update::update(&cluster, &p, &uopts, &connect, &mut rec)?;
             code.set(finish(&mut rec, &run)?);
             Ok(())
         }
@@ -597,7 +617,7 @@ fn dispatch(cli: Cli, code: &std::cell::Cell<u8>) -> Result<(), Error> {
             let cluster = load(&input)?;
             let opts = ssh_options(&ssh);
             let mut rec = recorder("verify", &run)?;
-            let mut connect = |n: &n3x_core::cluster::Node| -> Result<Box<dyn Remote>, String> {
+            let connect = |n: &n3x_core::cluster::Node| -> Result<Box<dyn Remote>, String> {
                 Ok(Box::new(match &n.host_key {
                     Some(k) => n3x_deploy::connect::connect_expecting(n, &opts, k)?,
                     None => n3x_deploy::connect::connect(n, &opts)?,
@@ -623,7 +643,15 @@ fn dispatch(cli: Cli, code: &std::cell::Cell<u8>) -> Result<(), Error> {
                         }),
                 )
             };
-            n3x_deploy::verify::verify(&cluster, &mut connect, &mut expected, &mut rec);
+            // A fixed LoadBalancer address must answer from here, within --timeout.
+            let limit = std::time::Duration::from_secs(ssh.timeout.max(1));
+            let reach = |to: std::net::SocketAddr| -> Result<std::time::Duration, String> {
+                let t = std::time::Instant::now();
+                std::net::TcpStream::connect_timeout(&to, limit)
+                    .map(|_| t.elapsed())
+                    .map_err(|e| n3x_core::io::describe_io(&e))
+            };
+            n3x_deploy::verify::verify(&cluster, &connect, &mut expected, &reach, &mut rec);
             code.set(finish(&mut rec, &run)?);
             Ok(())
         }
@@ -632,14 +660,14 @@ fn dispatch(cli: Cli, code: &std::cell::Cell<u8>) -> Result<(), Error> {
             let selected = n3x_deploy::select(&cluster, &nodes)?;
             let opts = ssh_options(&ssh);
             let mut rec = recorder("rollback", &run)?;
-            let mut connect = |n: &n3x_core::cluster::Node| -> Result<Box<dyn Remote>, String> {
+            let connect = |n: &n3x_core::cluster::Node| -> Result<Box<dyn Remote>, String> {
                 Ok(Box::new(match &n.host_key {
                     Some(k) => n3x_deploy::connect::connect_expecting(n, &opts, k)?,
                     None => n3x_deploy::connect::connect(n, &opts)?,
                 }))
             };
             for n in selected {
-                let status = n3x_deploy::update::rollback_node(&cluster, n, &mut connect, &mut rec)?;
+                let status = n3x_deploy::update::rollback_node(&cluster, n, &connect, &mut rec)?;
                 if status != n3x_core::rollout::NodeStatus::Done {
                     break;
                 }

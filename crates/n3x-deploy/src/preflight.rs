@@ -311,7 +311,7 @@ pub fn run(
     cluster: &n3x_core::Cluster,
     nodes: &[String],
     opts: PreflightOptions,
-    connect: &mut crate::Connector<'_>,
+    connect: &crate::Connector<'_>,
     rec: &mut crate::report::Recorder,
 ) -> Result<bool, n3x_core::Error> {
     let selected = crate::select(cluster, nodes)?;

@@ -4,6 +4,7 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use n3x_core::rollout::{CheckResult, CheckStatus, DeployReport, NodeReport, NodeStatus, Outcome};
 use n3x_core::API_VERSION;
@@ -40,15 +41,80 @@ pub fn outcome(nodes: &[NodeReport], checks: &[CheckResult]) -> Outcome {
     }
 }
 
-/// Collects events, checks and node results of one run.
-pub struct Recorder {
-    command: String,
-    events: Option<Box<dyn Write>>,
+/// Where the events, human lines and per-node logs of a run go: one sink per run,
+/// shared by every [`Recorder::fork`] and locked for each whole line, so nodes handled in
+/// parallel never interleave inside a line of the event stream, the terminal or a log.
+struct Sink {
+    events: Option<Box<dyn Write + Send>>,
     human: bool,
     log_dir: Option<PathBuf>,
+    errors: Vec<String>,
+    /// The terminal display; with it, human lines are printed above it and `step`
+    /// events only move a node's line (they would scroll the screen otherwise).
+    progress: Option<crate::progress::Progress>,
+}
+
+impl Sink {
+    fn write_event(&mut self, v: &Value, node: Option<&str>) {
+        if let Some(w) = &mut self.events {
+            // An event sink that fails must not stop a rollout half-way; it is reported at the end.
+            if writeln!(w, "{v}").and_then(|_| w.flush()).is_err() {
+                self.errors.push("cannot write the event stream".into());
+                self.events = None;
+            }
+        }
+        let kind = v.get("event").and_then(Value::as_str).unwrap_or("");
+        if self.human && !(kind == "step" && self.progress.is_some()) {
+            let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("");
+            // A check says what it checked and what it found; other events carry a message.
+            let msg = if kind == "check" {
+                format!("{} {}: {}", text("name"), text("status"), text("evidence"))
+            } else {
+                text("message").to_string()
+            };
+            let step = v.get("step").and_then(Value::as_str).map(|s| format!(" {s}")).unwrap_or_default();
+            let line = format!(
+                "n3x-deploy: {}{step}: {kind}{}",
+                node.unwrap_or("cluster"),
+                if msg.is_empty() { String::new() } else { format!(": {msg}") }
+            );
+            match &self.progress {
+                Some(p) => p.println(&line),
+                None => eprintln!("{line}"),
+            }
+        }
+        if let Some(p) = &mut self.progress {
+            p.event(v);
+        }
+        if let Some(n) = node {
+            self.write_log(n, &v.to_string());
+        }
+    }
+
+    fn write_log(&mut self, node: &str, line: &str) {
+        let Some(dir) = &self.log_dir else { return };
+        let path = dir.join(format!("{node}.log"));
+        let res = std::fs::create_dir_all(dir).and_then(|_| {
+            let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
+            writeln!(f, "{line}")
+        });
+        if let Err(e) = res {
+            self.errors.push(format!("cannot write {}: {}", path.display(), n3x_core::io::describe_io(&e)));
+            self.log_dir = None;
+        }
+    }
+}
+
+/// Collects events, checks and node results of one run.
+///
+/// The events, human lines and logs go straight to the run's shared sink as they happen;
+/// checks and node results stay in this recorder until [`Recorder::absorb`] takes them,
+/// so a wave handled in parallel still reports its nodes in plan order.
+pub struct Recorder {
+    command: String,
+    sink: Arc<Mutex<Sink>>,
     nodes: Vec<NodeReport>,
     checks: Vec<CheckResult>,
-    errors: Vec<String>,
 }
 
 impl std::fmt::Debug for Recorder {
@@ -60,16 +126,52 @@ impl std::fmt::Debug for Recorder {
 impl Recorder {
     /// A recorder for `command`. `events`: where JSON lines go; `human`: also print a line
     /// per event on stderr; `log_dir`: per-node logs.
-    pub fn new(command: &str, events: Option<Box<dyn Write>>, human: bool, log_dir: Option<PathBuf>) -> Recorder {
+    pub fn new(
+        command: &str,
+        events: Option<Box<dyn Write + Send>>,
+        human: bool,
+        log_dir: Option<PathBuf>,
+    ) -> Recorder {
         Recorder {
             command: command.into(),
-            events,
-            human,
-            log_dir,
+            sink: Arc::new(Mutex::new(Sink { events, human, log_dir, errors: Vec::new(), progress: None })),
             nodes: Vec::new(),
             checks: Vec::new(),
-            errors: Vec::new(),
         }
+    }
+
+    /// Shows a line per node in flight on the terminal (`main` asks for it only when
+    /// stderr is a terminal and the output is the table).
+    pub fn with_progress(self, progress: crate::progress::Progress) -> Recorder {
+        self.sink().progress = Some(progress);
+        self
+    }
+
+    /// Runs `f` with the progress display (if any) off the terminal: for a question or a
+    /// table written straight to stderr. `f` must not record anything.
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        let sink = self.sink();
+        match &sink.progress {
+            Some(p) => p.suspend(f),
+            None => f(),
+        }
+    }
+
+    /// A recorder for one node handled on another thread: same sink, its own results.
+    pub fn fork(&self) -> Recorder {
+        Recorder { command: self.command.clone(), sink: Arc::clone(&self.sink), nodes: Vec::new(), checks: Vec::new() }
+    }
+
+    /// Takes over the checks and node results of a fork, after those already here.
+    pub fn absorb(&mut self, fork: Recorder) {
+        self.nodes.extend(fork.nodes);
+        self.checks.extend(fork.checks);
+    }
+
+    fn sink(&self) -> std::sync::MutexGuard<'_, Sink> {
+        // A thread that panicked while holding the lock left whole lines behind (every
+        // write is one line under the lock), so the sink is still usable.
+        self.sink.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Emits one event: `{"event": kind, …fields}`.
@@ -81,39 +183,12 @@ impl Recorder {
         if let (Some(obj), Value::Object(extra)) = (v.as_object_mut(), fields) {
             obj.extend(extra);
         }
-        if let Some(w) = &mut self.events {
-            // An event sink that fails must not stop a rollout half-way; it is reported at the end.
-            if writeln!(w, "{v}").and_then(|_| w.flush()).is_err() {
-                self.errors.push("cannot write the event stream".into());
-                self.events = None;
-            }
-        }
-        if self.human {
-            let msg = v.get("message").and_then(Value::as_str).unwrap_or("");
-            let step = v.get("step").and_then(Value::as_str).map(|s| format!(" {s}")).unwrap_or_default();
-            eprintln!(
-                "n3x-deploy: {}{step}: {kind}{}",
-                node.unwrap_or("cluster"),
-                if msg.is_empty() { String::new() } else { format!(": {msg}") }
-            );
-        }
-        if let Some(n) = node {
-            self.log(n, &v.to_string());
-        }
+        self.sink().write_event(&v, node);
     }
 
     /// Appends a line to the node's log file under `--log-dir`.
     pub fn log(&mut self, node: &str, line: &str) {
-        let Some(dir) = &self.log_dir else { return };
-        let path = dir.join(format!("{node}.log"));
-        let res = std::fs::create_dir_all(dir).and_then(|_| {
-            let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
-            writeln!(f, "{line}")
-        });
-        if let Err(e) = res {
-            self.errors.push(format!("cannot write {}: {}", path.display(), n3x_core::io::describe_io(&e)));
-            self.log_dir = None;
-        }
+        self.sink().write_log(node, line);
     }
 
     /// Records a check.
@@ -139,13 +214,17 @@ impl Recorder {
     }
 
     /// Problems with the event stream or the logs.
-    pub fn errors(&self) -> &[String] {
-        &self.errors
+    pub fn errors(&self) -> Vec<String> {
+        self.sink().errors.clone()
     }
 
     /// The final report.
     pub fn finish(&mut self) -> DeployReport {
         let outcome = outcome(&self.nodes, &self.checks);
+        // The display goes before the last line, the report and the table are printed.
+        if let Some(mut p) = self.sink().progress.take() {
+            p.clear();
+        }
         self.event("finished", None, json!({"outcome": outcome, "exitCode": exit_code(outcome)}));
         DeployReport {
             api_version: API_VERSION.into(),

@@ -1,5 +1,6 @@
-//! `update`: build, copy and switch the rendered generation wave by wave, with a health
-//! gate after each node and a rollback armed on the node before every switch.
+//! `update`: build, copy and switch the rendered generation wave by wave (the nodes of a
+//! wave in parallel, bounded by `--parallel`), with a health gate after the wave and a
+//! rollback armed on the node before every switch.
 //!
 //! The switch is confirmed over a *fresh* SSH connection (as `netplan try` and Talos
 //! `--mode=try` do): a switch that breaks the network or sshd cannot be confirmed, and the
@@ -28,6 +29,8 @@ pub struct UpdateOptions {
     pub rollback_after: Duration,
     /// Pause between attempts.
     pub poll: Duration,
+    /// At most this many nodes of a wave at once (`--parallel`).
+    pub parallel: usize,
 }
 
 fn millis(t: Instant) -> u64 {
@@ -37,7 +40,7 @@ fn millis(t: Instant) -> u64 {
 /// Polls `node` until `want(current generation)` holds or `until` passes.
 fn poll_generation(
     node: &Node,
-    connect: &mut crate::Connector<'_>,
+    connect: &crate::Connector<'_>,
     until: Instant,
     poll: Duration,
     want: &dyn Fn(&str) -> bool,
@@ -58,7 +61,7 @@ fn poll_generation(
 
 /// The health gate of one node: no failed units; and, asked on a server, the k3s node is
 /// Ready and (for a server) etcd answers ready.
-pub fn gate(cluster: &Cluster, node: &Node, connect: &mut crate::Connector<'_>) -> Vec<CheckResult> {
+pub fn gate(cluster: &Cluster, node: &Node, connect: &crate::Connector<'_>) -> Vec<CheckResult> {
     let name = node.name.to_string();
     let mk = |check: &str, ok: bool, evidence: String| CheckResult {
         name: check.into(),
@@ -109,14 +112,30 @@ pub fn gate(cluster: &Cluster, node: &Node, connect: &mut crate::Connector<'_>) 
     out
 }
 
-/// Updates one node by its plan; returns its status (the node report is recorded).
-pub fn update_node(
+/// Where one node stands after its switch phase.
+#[derive(Debug)]
+enum Switched {
+    /// Switched and confirmed on `top`; its health gate is next.
+    Ready {
+        /// The generation it runs now.
+        top: String,
+        /// When its update started (for the report's wall time).
+        started: Instant,
+    },
+    /// It ended here (failed or rolled back); its node report is recorded.
+    Ended(NodeStatus),
+}
+
+/// Runs every step of a node's plan up to its health gate: build, copy, arm the
+/// rollback, switch, confirm over a fresh connection, disarm. A node that ends here has
+/// its report recorded; a confirmed one is `Ready` for the gate.
+fn switch_node(
     cluster: &Cluster,
     nr: &NodeRollout,
     opts: &UpdateOptions,
-    connect: &mut crate::Connector<'_>,
+    connect: &crate::Connector<'_>,
     rec: &mut Recorder,
-) -> Result<NodeStatus, Error> {
+) -> Result<Switched, Error> {
     let t = Instant::now();
     let node = cluster
         .node(nr.node.as_str())
@@ -128,9 +147,13 @@ pub fn update_node(
     let mut switch_error: Option<String> = None;
     let done = |rec: &mut Recorder, status: NodeStatus, message: String| {
         rec.node(NodeReport { node: node.name.clone(), status, message, millis: millis(t) });
-        Ok(status)
+        Ok(Switched::Ended(status))
     };
     for step in &nr.steps {
+        if step.on == StepOn::N3x && step.name == "gate" {
+            // The gate runs once the whole wave is switched (see `update`).
+            continue;
+        }
         rec.event("step", Some(name), json!({"step": step.name, "message": display(step)}));
         match (step.on, step.name.as_str()) {
             (StepOn::Local, _) => match run_local(step, &outputs, name, rec) {
@@ -214,53 +237,146 @@ pub fn update_node(
                     }
                 }
             }
-            (StepOn::N3x, "gate") => {
-                let checks = gate(cluster, node, connect);
-                let failed: Vec<String> =
-                    checks.iter().filter(|c| c.status == CheckStatus::Fail).map(|c| c.name.clone()).collect();
-                for c in checks {
-                    rec.check(c);
-                }
-                if !failed.is_empty() {
-                    return done(rec, NodeStatus::Failed, format!("health gate failed: {}", failed.join(", ")));
-                }
-            }
             (StepOn::N3x, other) => return Err(Error::Failed(format!("update does not know the step {other:?}"))),
         }
     }
-    let top = outputs.get("toplevel").cloned().unwrap_or_default();
-    done(rec, NodeStatus::Done, format!("switched and healthy; runs {top}"))
+    Ok(Switched::Ready { top: outputs.get("toplevel").cloned().unwrap_or_default(), started: t })
 }
 
-/// Runs an update plan wave by wave, stopping at the first node that is not done.
+/// The health gate of a switched node (when its plan has one); records the node's result.
+fn gate_node(
+    cluster: &Cluster,
+    nr: &NodeRollout,
+    top: &str,
+    started: Instant,
+    connect: &crate::Connector<'_>,
+    rec: &mut Recorder,
+) -> NodeStatus {
+    let report = |rec: &mut Recorder, status: NodeStatus, message: String| {
+        rec.node(NodeReport { node: nr.node.clone(), status, message, millis: millis(started) });
+        status
+    };
+    let Some(node) = cluster.node(nr.node.as_str()) else {
+        return report(rec, NodeStatus::Failed, "the cluster has no such node".into());
+    };
+    if let Some(step) = nr.steps.iter().find(|s| s.on == StepOn::N3x && s.name == "gate") {
+        rec.event("step", Some(node.name.as_str()), json!({"step": step.name, "message": display(step)}));
+        let checks = gate(cluster, node, connect);
+        let failed: Vec<String> =
+            checks.iter().filter(|c| c.status == CheckStatus::Fail).map(|c| c.name.clone()).collect();
+        for c in checks {
+            rec.check(c);
+        }
+        if !failed.is_empty() {
+            return report(rec, NodeStatus::Failed, format!("health gate failed: {}", failed.join(", ")));
+        }
+    }
+    report(rec, NodeStatus::Done, format!("switched and healthy; runs {top}"))
+}
+
+fn skipped(nr: &NodeRollout, why: &str) -> NodeReport {
+    NodeReport { node: nr.node.clone(), status: NodeStatus::Skipped, message: format!("not reached: {why}"), millis: 0 }
+}
+
+/// Runs an update plan wave by wave.
+///
+/// Inside a wave at most `opts.parallel` nodes are switched at once; when every node of
+/// the wave is switched (or has ended), the health gates of the switched ones run (also
+/// at most `opts.parallel` at once), so a gate also sees what its neighbours' switches
+/// did. The next wave starts only when every node of this one is done. The first node
+/// that is not done stops the run: nodes of its wave not started yet, and every later
+/// wave, are reported skipped. Reports come in plan order whatever the threads did.
 pub fn update(
     cluster: &Cluster,
     plan: &RolloutPlan,
     opts: &UpdateOptions,
-    connect: &mut crate::Connector<'_>,
+    connect: &crate::Connector<'_>,
     rec: &mut Recorder,
 ) -> Result<(), Error> {
     let mut stopped: Option<String> = None;
     for wave in &plan.waves {
-        for nr in &wave.nodes {
-            if let Some(why) = &stopped {
-                rec.node(NodeReport {
-                    node: nr.node.clone(),
-                    status: NodeStatus::Skipped,
-                    message: format!("not reached: {why}"),
-                    millis: 0,
-                });
-                continue;
+        if let Some(why) = &stopped {
+            for nr in &wave.nodes {
+                rec.node(skipped(nr, why));
             }
-            rec.event(
-                "wave",
-                Some(nr.node.as_str()),
-                json!({"message": format!("wave {}: {}", wave.name, wave.reason)}),
-            );
-            let status = update_node(cluster, nr, opts, connect, rec)?;
-            if status != NodeStatus::Done {
+            continue;
+        }
+        let names: Vec<&str> = wave.nodes.iter().map(|n| n.node.as_str()).collect();
+        rec.event(
+            "wave",
+            None,
+            json!({"wave": wave.name, "nodes": names, "message": format!("wave {} ({}): {}", wave.name, names.join(", "), wave.reason)}),
+        );
+        let shared: &Recorder = rec;
+        let switched = crate::parallel::bounded(
+            &wave.nodes,
+            opts.parallel,
+            |(_, r): &(Recorder, Result<Switched, Error>)| !matches!(r, Ok(Switched::Ready { .. })),
+            |nr| {
+                let mut fork = shared.fork();
+                let r = switch_node(cluster, nr, opts, connect, &mut fork);
+                (fork, r)
+            },
+        );
+        let ready: Vec<(usize, &NodeRollout, &str, Instant)> = wave
+            .nodes
+            .iter()
+            .zip(&switched)
+            .enumerate()
+            .filter_map(|(i, (nr, s))| match s {
+                Some((_, Ok(Switched::Ready { top, started }))) => Some((i, nr, top.as_str(), *started)),
+                _ => None,
+            })
+            .collect();
+        let gated = crate::parallel::bounded(
+            &ready,
+            opts.parallel,
+            |_| false,
+            |(i, nr, top, started)| {
+                let mut fork = shared.fork();
+                let status = gate_node(cluster, nr, top, *started, connect, &mut fork);
+                (*i, fork, status)
+            },
+        );
+        let mut gated: std::collections::BTreeMap<usize, (Recorder, NodeStatus)> =
+            gated.into_iter().flatten().map(|(i, fork, status)| (i, (fork, status))).collect();
+        // Plan order: each node's switch phase, then its gate; a node never started is skipped.
+        let mut error = None;
+        let mut not_started = Vec::new();
+        for (i, (nr, slot)) in wave.nodes.iter().zip(switched).enumerate() {
+            let status = match slot {
+                None => {
+                    not_started.push(nr);
+                    continue;
+                }
+                Some((fork, result)) => {
+                    rec.absorb(fork);
+                    match result {
+                        Ok(Switched::Ended(status)) => status,
+                        Ok(Switched::Ready { .. }) => match gated.remove(&i) {
+                            Some((fork, status)) => {
+                                rec.absorb(fork);
+                                status
+                            }
+                            None => NodeStatus::Failed,
+                        },
+                        Err(e) => {
+                            error.get_or_insert(e);
+                            NodeStatus::Failed
+                        }
+                    }
+                }
+            };
+            if status != NodeStatus::Done && stopped.is_none() {
                 stopped = Some(format!("{} ended {status:?} in wave {}", nr.node, wave.name));
             }
+        }
+        if let Some(e) = error {
+            return Err(e);
+        }
+        let why = stopped.clone().unwrap_or_default();
+        for nr in not_started {
+            rec.node(skipped(nr, &why));
         }
     }
     Ok(())
@@ -271,7 +387,7 @@ pub fn update(
 pub fn rollback_node(
     cluster: &Cluster,
     node: &Node,
-    connect: &mut crate::Connector<'_>,
+    connect: &crate::Connector<'_>,
     rec: &mut Recorder,
 ) -> Result<NodeStatus, Error> {
     let t = Instant::now();
@@ -281,7 +397,7 @@ pub fn rollback_node(
         Ok(status)
     };
     let profile = crate::plan::SYSTEM_PROFILE;
-    let mut run = |cmd: String, rec: &mut Recorder| -> Result<String, String> {
+    let run = |cmd: String, rec: &mut Recorder| -> Result<String, String> {
         rec.log(name, &format!("{name}$ {cmd}"));
         connect(node).and_then(|mut r| r.run(&cmd)).map(|s| s.trim().to_string())
     };

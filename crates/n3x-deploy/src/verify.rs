@@ -1,5 +1,6 @@
 //! `verify`: named checks of a running cluster, asked over SSH on a server with
-//! `k3s kubectl … -o json` (and `readlink -f /run/current-system` on every node). The
+//! `k3s kubectl … -o json` (and `readlink -f /run/current-system` on every node), plus a
+//! TCP connect from the deployer to every fixed LoadBalancer address (through a seam). The
 //! judging functions take kubectl's JSON text and are pure; names of the objects n3x
 //! created (policy, namespaces, root application, the NixOS PATH) come from
 //! n3x-kube-bootstrap, so there is one name per concept.
@@ -7,7 +8,10 @@
 use n3x_core::cluster::Node;
 use n3x_core::rollout::{CheckResult, CheckStatus};
 use n3x_core::Cluster;
-use n3x_kube_bootstrap::components::{ARGOCD, LONGHORN, METALLB};
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use n3x_kube_bootstrap::components::{ARGOCD, LONGHORN, METALLB, TRAEFIK};
 use n3x_kube_bootstrap::manifests::{NIXOS_PATH, POLICY_NAME};
 use serde_json::Value;
 
@@ -255,12 +259,122 @@ pub fn judge(cluster: &Cluster, key: &str, text: &str) -> Vec<CheckResult> {
     }
 }
 
+/// A fixed LoadBalancer address the inventory declares, and the Service that must carry it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixedAddress {
+    /// The inventory field that declares it (`addons.traefik.address`).
+    pub field: &'static str,
+    /// Namespace of the Service the add-on's chart creates.
+    pub namespace: &'static str,
+    /// Name of that Service.
+    pub service: String,
+    /// The declared address.
+    pub address: IpAddr,
+}
+
+/// The fixed LoadBalancer addresses of the enabled add-ons, with their Services: k3s's
+/// Traefik (`kube-system/traefik`), the Longhorn UI (the chart's `longhorn-frontend`, made a
+/// LoadBalancer by `service.ui`), the Argo CD server (the chart's `<release>-server`).
+pub fn fixed_addresses(cluster: &Cluster) -> Vec<FixedAddress> {
+    let a = &cluster.addons;
+    let mut out = Vec::new();
+    if let (true, Some(ip)) = (a.traefik.enabled, a.traefik.address) {
+        out.push(FixedAddress {
+            field: "addons.traefik.address",
+            namespace: TRAEFIK.namespace,
+            service: TRAEFIK.release.to_string(),
+            address: ip,
+        });
+    }
+    if let (true, Some(ip)) = (a.longhorn.enabled, a.longhorn.ui_address) {
+        out.push(FixedAddress {
+            field: "addons.longhorn.uiAddress",
+            namespace: LONGHORN.namespace,
+            service: "longhorn-frontend".to_string(),
+            address: ip,
+        });
+    }
+    if let (true, Some(ip)) = (a.argocd.enabled, a.argocd.address) {
+        out.push(FixedAddress {
+            field: "addons.argocd.address",
+            namespace: ARGOCD.namespace,
+            service: format!("{}-server", ARGOCD.release),
+            address: ip,
+        });
+    }
+    out
+}
+
+/// The check name of a fixed address.
+pub const FIXED_CHECK: &str = "lb-fixed-address";
+
+/// Per fixed address, from `kubectl get services -A -o json`: the socket to try (the
+/// declared address and the Service's first TCP port) when the Service has that address
+/// in `status.loadBalancer.ingress`, else the failed check saying what it has instead.
+pub fn judge_fixed(cluster: &Cluster, text: &str) -> Vec<Result<(FixedAddress, SocketAddr), CheckResult>> {
+    let fixed = fixed_addresses(cluster);
+    let list = match items(text) {
+        Ok(l) => l,
+        Err(e) => {
+            return fixed
+                .into_iter()
+                .map(|f| Err(check(FIXED_CHECK, None, false, format!("{}: {e}", f.field))))
+                .collect()
+        }
+    };
+    fixed
+        .into_iter()
+        .map(|f| {
+            let head = format!("{} {} → {}/{}", f.field, f.address, f.namespace, f.service);
+            let fail = |why: String| Err(check(FIXED_CHECK, None, false, format!("{head}: {why}")));
+            let Some(svc) = list
+                .iter()
+                .find(|s| s["metadata"]["namespace"] == f.namespace && s["metadata"]["name"] == f.service.as_str())
+            else {
+                return fail("no such Service".into());
+            };
+            let have: Vec<&str> = svc["status"]["loadBalancer"]["ingress"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|i| i["ip"].as_str()).collect())
+                .unwrap_or_default();
+            if !have.iter().any(|ip| ip.parse::<IpAddr>().is_ok_and(|ip| ip == f.address)) {
+                return fail(if have.is_empty() {
+                    "not assigned (status.loadBalancer.ingress is empty)".into()
+                } else {
+                    format!("not assigned; it has {}", have.join(", "))
+                });
+            }
+            let port = svc["spec"]["ports"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["protocol"].as_str().unwrap_or("TCP") == "TCP")
+                .find_map(|p| p["port"].as_u64().and_then(|n| u16::try_from(n).ok()));
+            match port {
+                Some(port) => Ok((f.clone(), SocketAddr::new(f.address, port))),
+                None => fail("assigned, but the Service has no TCP port".into()),
+            }
+        })
+        .collect()
+}
+
+/// The check of a fixed address that is assigned, once `reach` tried a TCP connect to it.
+pub fn judge_answer(f: &FixedAddress, to: SocketAddr, reached: Result<Duration, String>) -> CheckResult {
+    let head = format!("{} {} → {}/{}: assigned", f.field, f.address, f.namespace, f.service);
+    match reached {
+        Ok(t) => check(FIXED_CHECK, None, true, format!("{head}; {to} answers ({} ms)", t.as_millis())),
+        Err(e) => check(FIXED_CHECK, None, false, format!("{head}; {to} does not answer: {e}")),
+    }
+}
+
 /// Runs every check: kubectl queries on the first server that answers, the generation
-/// on every node (`expected` gives the rendered one, or `None` to skip).
+/// on every node (`expected` gives the rendered one, or `None` to skip), and a TCP connect
+/// from here to every fixed LoadBalancer address (`reach`, bounded by its caller).
 pub fn verify(
     cluster: &Cluster,
-    connect: &mut crate::Connector<'_>,
+    connect: &crate::Connector<'_>,
     expected: &mut dyn FnMut(&Node) -> Option<Result<String, String>>,
+    reach: &dyn Fn(SocketAddr) -> Result<Duration, String>,
     rec: &mut Recorder,
 ) {
     let mut server = None;
@@ -282,6 +396,16 @@ pub fn verify(
                 rec.log(s.name.as_str(), &format!("{}$ {cmd}", s.name));
                 let checks = match r.run(&cmd) {
                     Ok(text) if key == "nodes" => judge_nodes(cluster, &text),
+                    Ok(text) if key == "services" => {
+                        let mut c = judge(cluster, key, &text);
+                        for fixed in judge_fixed(cluster, &text) {
+                            c.push(match fixed {
+                                Ok((f, to)) => judge_answer(&f, to, reach(to)),
+                                Err(failed) => failed,
+                            });
+                        }
+                        c
+                    }
                     Ok(text) => judge(cluster, key, &text),
                     Err(e) => vec![check(key, None, false, format!("`{cmd}`: {e}"))],
                 };

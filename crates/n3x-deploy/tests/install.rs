@@ -176,18 +176,20 @@ fn dry_run_prints_every_step_and_touches_nothing() {
 }
 
 #[test]
-fn missing_host_key_is_generated_and_recorded_then_the_install_stops_for_a_render() {
+fn missing_host_key_outside_a_rendered_repository_is_generated_recorded_and_refused() {
     let Some(node) = common::start("x86_64", "lsblk-nvme-installer.json") else { return };
     let inv = common::inventory(&node, &node.sshd.host_key, "500107862016");
-    // The inventory declares no key yet.
-    let text = std::fs::read_to_string(&inv).unwrap();
-    let text: String = text.lines().filter(|l| !l.contains("hostKey")).map(|l| format!("{l}\n")).collect();
-    std::fs::write(&inv, text).unwrap();
+    without_host_key(&inv);
     let d = deployer(&node, true);
     let (code, stdout, stderr) = install(&node, &d, &inv, &["--yes"], "");
     assert_eq!(code, 5, "{stdout}\n{stderr}");
     let r: DeployReport = serde_json::from_str(&stdout).unwrap();
-    assert!(r.nodes[0].message.contains("Render again"), "{}", r.nodes[0].message);
+    assert!(
+        r.nodes[0].message.contains("has no .sops.yaml")
+            && r.nodes[0].message.contains("nothing on the machine was changed"),
+        "{}",
+        r.nodes[0].message
+    );
     let key = d.repo.path().join("extra-files/n100-1/etc/ssh/ssh_host_ed25519_key");
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
@@ -199,4 +201,196 @@ fn missing_host_key_is_generated_and_recorded_then_the_install_stops_for_a_rende
     assert!(out.status.success());
     assert!(public.starts_with(String::from_utf8_lossy(&out.stdout).trim()));
     assert_eq!(d.calls(), "", "nixos-anywhere must not run before the secrets are re-encrypted");
+}
+
+fn without_host_key(inv: &Path) {
+    let text = std::fs::read_to_string(inv).unwrap();
+    let text: String = text.lines().filter(|l| !l.contains("hostKey")).map(|l| format!("{l}\n")).collect();
+    std::fs::write(inv, text).unwrap();
+}
+
+/// Runs a workspace binary (n3x-inventory, n3x-secrets) in `dir`; panics with its stderr on failure.
+fn tool(dir: &Path, name: &str, args: &[&str], env: &[(&str, &Path)]) -> Vec<u8> {
+    let mut c = std::process::Command::new(n3x_testkit::workspace_binaries().join(name));
+    c.current_dir(dir).args(args).env_remove("SOPS_AGE_KEY_FILE").env_remove("N3X_ADMIN_IDENTITY");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let out = c.output().unwrap();
+    assert!(out.status.success(), "{name} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}
+
+/// Every file under `dir` with its bytes.
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    files_under(dir).into_iter().map(|f| (f.clone(), std::fs::read(&f).unwrap())).collect()
+}
+
+/// `sops -d FILE` with the identities in `key_file`: (success, stdout, stderr).
+fn sops_decrypt(sops: &Path, key_file: &Path, file: &Path) -> (bool, String, String) {
+    let out = std::process::Command::new(sops)
+        .arg("-d")
+        .arg(file)
+        .env("SOPS_AGE_KEY_FILE", key_file)
+        .env_remove("SOPS_AGE_KEY")
+        .env("HOME", key_file.parent().unwrap())
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn bootstrapped_host_key_is_made_a_recipient_before_nixos_anywhere_real_sops_decrypts_with_the_node_key() {
+    let Some(sops) = n3x_testkit::sops() else { return };
+    let Some(age_keygen) = n3x_testkit::require(n3x_testkit::AGE_KEYGEN) else { return };
+    let Some(node) = common::start("x86_64", "lsblk-nvme-installer.json") else { return };
+    let inv = common::inventory(&node, &node.sshd.host_key, "500107862016");
+    without_host_key(&inv);
+    let d = deployer(&node, true);
+    let repo = d.repo.path();
+    // The admin identity lives outside the repository, as scripts/render demands.
+    let keys = tempfile::tempdir().unwrap();
+    let admin = keys.path().join("admin.agekey");
+    assert!(std::process::Command::new(&age_keygen).arg("-o").arg(&admin).output().unwrap().status.success());
+    let admin_pub =
+        String::from_utf8(std::process::Command::new(&age_keygen).arg("-y").arg(&admin).output().unwrap().stdout)
+            .unwrap()
+            .trim()
+            .to_string();
+    // The repository as scripts/render leaves it before the node has a host key: the
+    // secrets step (sops-config, then init --update-keys) with the admin identity.
+    let cluster_json = tool(repo, "n3x-inventory", &["normalize", inv.to_str().unwrap()], &[]);
+    std::fs::write(repo.join("cluster.json"), cluster_json).unwrap();
+    let render_secrets = || {
+        let sops_yaml = tool(
+            repo,
+            "n3x-secrets",
+            &["sops-config", "cluster.json", "--add-admin", &admin_pub, "--host-keys", "hostkeys"],
+            &[],
+        );
+        std::fs::write(repo.join(".sops.yaml"), &sops_yaml).unwrap();
+        tool(
+            repo,
+            "n3x-secrets",
+            &[
+                "init",
+                "cluster.json",
+                "--dir",
+                "secrets",
+                "--update-keys",
+                "--host-keys",
+                "hostkeys",
+                "--add-admin",
+                &admin_pub,
+            ],
+            &[("SOPS_AGE_KEY_FILE", &admin)],
+        );
+    };
+    render_secrets();
+    let rendered = snapshot(&repo.join("secrets"));
+    assert_eq!(rendered.len(), 3, "cluster, agent and host file: {rendered:?}");
+    let (_, plain_before, err) = sops_decrypt(&sops, &admin, &repo.join("secrets/cluster.yaml"));
+    assert!(plain_before.contains("k3s-token"), "{err}");
+    // nixos-anywhere stand-in: copies the extra files' host key onto the machine (sshd
+    // re-reads it on SIGHUP), keeps a copy of the secret files it installs, and makes the
+    // node run the evaluated generation.
+    let sshd_dir = node.sshd.dir.path();
+    common::stand_in(
+        &d.bin,
+        &repo.join("deployer-calls.log"),
+        "nixos-anywhere",
+        &format!(
+            "cp extra-files/n100-1/etc/ssh/ssh_host_ed25519_key '{0}/ssh_host_ed25519_key'\n\
+             cp extra-files/n100-1/etc/ssh/ssh_host_ed25519_key.pub '{0}/ssh_host_ed25519_key.pub'\n\
+             kill -HUP $(cat '{0}/sshd.pid')\nmkdir -p installed && cp -r secrets installed/\n\
+             echo {TOPLEVEL} > '{1}/current'",
+            sshd_dir.display(),
+            node.state().display()
+        ),
+    );
+    let path = format!("{}:{}", d.bin.display(), std::env::var("PATH").unwrap());
+    let run = |identity: Option<&Path>| {
+        let mut c = common::cmd(&node, &repo.join("cluster.json"), "install");
+        c.args([
+            "n100-1",
+            "--installer",
+            "--yes",
+            "--deployer-system",
+            "x86_64-linux",
+            "--format",
+            "json",
+            "--poll",
+            "1",
+        ])
+        .current_dir(repo)
+        .env("PATH", &path)
+        .env_remove("SOPS_AGE_KEY_FILE")
+        .env_remove("N3X_ADMIN_IDENTITY");
+        if let Some(i) = identity {
+            c.env("N3X_ADMIN_IDENTITY", i);
+        }
+        c.output().unwrap()
+    };
+    // Without the admin identity the node cannot be made a recipient: refused before the
+    // machine is touched, .sops.yaml and the secrets as they were.
+    let sops_yaml = std::fs::read(repo.join(".sops.yaml")).unwrap();
+    let out = run(None);
+    let r: DeployReport = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(5), "{r:#?}");
+    assert!(r.nodes[0].message.contains("set N3X_ADMIN_IDENTITY"), "{}", r.nodes[0].message);
+    assert_eq!(
+        (std::fs::read(repo.join(".sops.yaml")).unwrap(), snapshot(&repo.join("secrets"))),
+        (sops_yaml, rendered.clone())
+    );
+    assert_eq!(d.calls(), "");
+    // With it (the key generated above is now in the extra files): re-keyed, then installed.
+    let out = run(Some(&admin));
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let r: DeployReport = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(r.nodes[0].message, format!("installed; runs {TOPLEVEL}"));
+    let events: Vec<serde_json::Value> = stderr.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    let secrets = events.iter().find(|e| e["event"] == "secrets").unwrap_or_else(|| panic!("{stderr}"));
+    assert_eq!(
+        secrets["files"],
+        serde_json::json!(["secrets/hosts/n100-1.yaml", "secrets/cluster.yaml", "secrets/agent.yaml"]),
+        "{stderr}"
+    );
+    // The node's identity, as sops-nix derives it from the installed host key.
+    let key = repo.join("extra-files/n100-1/etc/ssh/ssh_host_ed25519_key");
+    let node_id = keys.path().join("node.agekey");
+    std::fs::write(&node_id, tool(repo, "n3x-secrets", &["ssh-to-age", "--private", key.to_str().unwrap()], &[]))
+        .unwrap();
+    let mut decrypted = 0;
+    for f in ["cluster.yaml", "agent.yaml", "hosts/n100-1.yaml"] {
+        // What nixos-anywhere installed, read by the real sops with the node's key.
+        let (ok, plain, err) = sops_decrypt(&sops, &node_id, &repo.join("installed/secrets").join(f));
+        assert!(ok, "{f}: {err}");
+        // Before the install's host-key step the node could not read it.
+        let before = keys.path().join(f.replace('/', "-"));
+        std::fs::write(&before, &rendered.iter().find(|(p, _)| p.ends_with(f)).unwrap().1).unwrap();
+        assert!(!sops_decrypt(&sops, &node_id, &before).0, "{f} was readable before");
+        if f == "cluster.yaml" {
+            assert_eq!(plain, plain_before, "values untouched");
+        }
+        decrypted += 1;
+    }
+    assert_eq!(decrypted, 3);
+    // The install came back on the bootstrapped key (nothing else was accepted while waiting).
+    assert!(node.calls().contains("readlink -f /run/current-system"));
+    // The next render changes no byte: .sops.yaml and every secret file are what it writes.
+    let before_render = (std::fs::read(repo.join(".sops.yaml")).unwrap(), snapshot(&repo.join("secrets")));
+    assert!(String::from_utf8_lossy(&before_render.0).contains(
+        &n3x_secrets::identity::ssh_line_to_recipient(&std::fs::read_to_string(key.with_extension("pub")).unwrap())
+            .unwrap()
+            .unwrap()
+            .to_string()
+    ));
+    render_secrets();
+    assert_eq!(std::fs::read(repo.join(".sops.yaml")).unwrap(), before_render.0, ".sops.yaml as the render writes it");
+    assert_eq!(snapshot(&repo.join("secrets")), before_render.1, "no secret file re-wrapped again by the render");
 }

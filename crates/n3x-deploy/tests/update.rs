@@ -27,55 +27,13 @@ fn setup(drops: bool) -> Option<Setup> {
     let node = common::start("x86_64", "lsblk-nvme-installer.json")?;
     let inv = common::inventory(&node, &node.sshd.host_key, "500107862016");
     let log = node.dir.path().join("calls.log");
-    let state = node.state();
-    let store = node.dir.path().join("store");
-    let (new, old) = (store.join("new-nixos-system-n100-1"), store.join("old-nixos-system-n100-1"));
     let sshd_dir = node.sshd.dir.path();
-    for (gen, extra) in [
-        (&old, format!("/usr/sbin/sshd -f '{}/sshd_config'", sshd_dir.display())),
-        (
-            &new,
-            if drops {
-                // Kill the listener, then the sshd serving this session: the connection drops.
-                format!(
-                    "kill $(cat '{}/sshd.pid')\npid=$$\nwhile [ \"$pid\" -gt 1 ]; do\n  case $(cat /proc/$pid/comm) in sshd*) kill $pid; exit 0;; esac\n  pid=$(awk '{{print $4}}' /proc/$pid/stat)\ndone",
-                    sshd_dir.display()
-                )
-            } else {
-                String::new()
-            },
-        ),
-    ] {
-        std::fs::create_dir_all(gen.join("bin")).unwrap();
-        common::stand_in(
-            &gen.join("bin"),
-            &log,
-            "switch-to-configuration",
-            &format!("echo {} > '{}/current'\n{extra}", gen.display(), state.display()),
-        );
-    }
-    std::fs::write(state.join("current"), format!("{}\n", old.display())).unwrap();
-    // systemd-run --unit U --on-active Ns --timer-property=… CMD…: CMD after N s, in the background.
-    common::stand_in(
-        &node.bin,
-        &log,
-        "systemd-run",
-        &format!(
-            "delay=0\nwhile [ $# -gt 0 ]; do case \"$1\" in --unit) shift 2;; --on-active) delay=${{2%s}}; shift 2;; --*) shift;; *) break;; esac; done\n\
-             setsid sh -c 'sleep \"$0\"; shift; \"$@\"' \"$delay\" x \"$@\" </dev/null >/dev/null 2>&1 &\necho $! > '{}/timer.pid'\necho \"Running timer as unit: n3x-rollback.timer\"",
-            state.display()
-        ),
+    // Kill the listener, then the sshd serving this session: the connection drops.
+    let kill = format!(
+        "kill $(cat '{}/sshd.pid')\npid=$$\nwhile [ \"$pid\" -gt 1 ]; do\n  case $(cat /proc/$pid/comm) in sshd*) kill $pid; exit 0;; esac\n  pid=$(awk '{{print $4}}' /proc/$pid/stat)\ndone",
+        sshd_dir.display()
     );
-    common::stand_in(
-        &node.bin,
-        &log,
-        "systemctl",
-        &format!(
-            "case \"$1\" in stop) kill $(cat '{}/timer.pid') 2>/dev/null; true;; list-units) true;; esac",
-            state.display()
-        ),
-    );
-    common::stand_in(&node.bin, &log, "nix-env", "true");
+    let (new, old) = common::updatable(&node, "n100-1", if drops { &kill } else { "" });
     common::stand_in(
         &node.bin,
         &log,

@@ -135,10 +135,10 @@ pub fn render_node(plan: &NodeDiskPlan, input: &str, format: Format) -> Result<[
     let extra = render::extra_module(plan);
     Ok(match format {
         Format::Nix => [
-            ("disko.nix".into(), render::nix_file(render::header("disko layout", input, plan), &disko)),
+            ("disko.nix".into(), render::nix_file(render::header("disko layout", input, plan), &disko)?),
             (
                 "disk-extra.nix".into(),
-                render::nix_file(render::header("NixOS settings that go with the disko layout", input, plan), &extra),
+                render::nix_file(render::header("NixOS settings that go with the disko layout", input, plan), &extra)?,
             ),
         ],
         Format::Json => [

@@ -330,7 +330,7 @@ fn with_comment(mut v: Val, comment: &str) -> Val {
 }
 
 /// A Nix file with n3x's header.
-pub fn nix_file(header: Vec<String>, body: &Val) -> String {
+pub fn nix_file(header: Vec<String>, body: &Val) -> Result<String, n3x_core::Error> {
     NixFile { header, args: None, body: body.to_nix() }.render()
 }
 

@@ -34,14 +34,14 @@ pub struct Rendered {
 
 /// Every file of the cluster flake. `source` names the input in the header comments and
 /// in the commands the error messages suggest; `n3x_flake` is the n3x input's URL.
-pub fn render(c: &Cluster, source: &str, n3x_flake: &str) -> Rendered {
-    let mut generated = vec![OutputFile::text("flake.nix", flake(c, source, n3x_flake).render())];
-    let mut user_owned = vec![OutputFile::text("modules/local.nix", local_stub(None).render())];
+pub fn render(c: &Cluster, source: &str, n3x_flake: &str) -> Result<Rendered, n3x_core::Error> {
+    let mut generated = vec![OutputFile::text("flake.nix", flake(c, source, n3x_flake).render()?)];
+    let mut user_owned = vec![OutputFile::text("modules/local.nix", local_stub(None).render()?)];
     for n in &c.nodes {
-        generated.push(OutputFile::text(format!("hosts/{}/default.nix", n.name), host(c, n, source).render()));
-        user_owned.push(OutputFile::text(format!("hosts/{}/local.nix", n.name), local_stub(Some(n)).render()));
+        generated.push(OutputFile::text(format!("hosts/{}/default.nix", n.name), host(c, n, source).render()?));
+        user_owned.push(OutputFile::text(format!("hosts/{}/local.nix", n.name), local_stub(Some(n)).render()?));
     }
-    Rendered { generated, user_owned }
+    Ok(Rendered { generated, user_owned })
 }
 
 fn header(source: &str, what: &str) -> Vec<String> {

@@ -412,7 +412,7 @@ fn run(cli: Cli) -> Result<(), Error> {
         Command::RenderFlake { file, out, n3x_flake, force } => {
             let c = load(file.as_ref(), deny, &[])?;
             let source = n3x_core::io::input_name(file.as_deref());
-            let rendered = n3x_inventory::flake::render(&c, &source, &n3x_flake);
+            let rendered = n3x_inventory::flake::render(&c, &source, &n3x_flake)?;
             // User-owned files are created once; only --force replaces them.
             let (create, kept): (Vec<_>, Vec<_>) =
                 rendered.user_owned.into_iter().partition(|f| force || !out.join(&f.path).exists());

@@ -22,7 +22,7 @@ fn main() {
             bytes += n3x_kube_bootstrap::render_yaml(&files, "inventory.yaml").unwrap().len();
             let dir = n3x_kube_bootstrap::render_dir(&files, "inventory.yaml").unwrap();
             bytes += dir.iter().map(|f| f.contents.len()).sum::<usize>();
-            let nix = n3x_kube_bootstrap::render_nix(&cluster, &files, "inventory.yaml", None);
+            let nix = n3x_kube_bootstrap::render_nix(&cluster, &files, "inventory.yaml", None).unwrap();
             bytes += nix.iter().map(|f| f.contents.len()).sum::<usize>();
         }
         let per = t.elapsed() / n;

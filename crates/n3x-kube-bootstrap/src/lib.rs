@@ -107,7 +107,7 @@ pub fn render_nix(
     files: &[Manifest],
     input: &str,
     creds: Option<&nixout::RepoCredentials>,
-) -> Vec<OutputFile> {
+) -> Result<Vec<OutputFile>, n3x_core::Error> {
     cluster
         .nodes
         .iter()
@@ -120,7 +120,7 @@ pub fn render_nix(
                 n.name.as_str()
             ));
             let file = nixout::module(files, head, creds);
-            OutputFile::text(format!("{}/k3s-manifests.nix", n.name.as_str()), file.render())
+            Ok(OutputFile::text(format!("{}/k3s-manifests.nix", n.name.as_str()), file.render()?))
         })
         .collect()
 }

@@ -238,7 +238,7 @@ fn render(args: RenderArgs) -> Result<(), Error> {
                     })
                 }
             };
-            let out = render_nix(&cluster, &files, &input, creds.as_ref());
+            let out = render_nix(&cluster, &files, &input, creds.as_ref())?;
             if out.is_empty() {
                 return Err(Error::Failed(
                     "the cluster has no server node; k3s applies manifests on servers only".into(),

@@ -101,12 +101,11 @@ fn repo_credentials(c: &RepoCredentials) -> (Attrs, Attrs) {
     secret.set("metadata", Nix::Attrs(metadata));
     secret.set("type", "Opaque");
     secret.set("stringData", Nix::Attrs(data));
-    // `builtins.toJSON { … }`: the set is printed by the Nix printer (values escaped),
-    // then indented to sit at the depth of `content` (three levels).
-    let text = nix::render(&Nix::Attrs(secret)).replace('\n', "\n      ");
+    // `builtins.toJSON { … }`: the set is part of the printed value (escaped, laid out
+    // and checked for duplicate attributes like the rest of the file).
     let mut template = Attrs::new();
     template.set("path", REPO_SECRET_PATH);
-    template.set("content", Nix::Expr(format!("builtins.toJSON {text}")));
+    template.set("content", Nix::Call("builtins.toJSON".into(), Box::new(Nix::Attrs(secret))));
     let mut secrets = Attrs::new();
     secrets.set_commented(
         c.secret.clone(),

@@ -221,10 +221,7 @@ pub fn render(
         Format::Nix => {
             for n in &plan.nodes {
                 let f = nixout::render_node(n, &header("nix", input, &n.node));
-                out.push(OutputFile::text(
-                    dir(&n.node, "network.nix"),
-                    f.try_render().map_err(n3x_core::Error::Failed)?,
-                ));
+                out.push(OutputFile::text(dir(&n.node, "network.nix"), f.render()?));
             }
         }
         Format::Netplan => {

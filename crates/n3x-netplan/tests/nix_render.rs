@@ -125,7 +125,7 @@ fn unit_from_nix(kind: &str, unit: &Value) -> Canon {
 fn render_to(dir: &Path, name: &str, plan: &NodeNetworkPlan) -> std::path::PathBuf {
     let file = n3x_netplan::nixout::render_node(plan, &n3x_netplan::header("nix", "test", &plan.node));
     let p = dir.join(format!("{}.nix", name.replace('/', "_")));
-    std::fs::write(&p, file.render()).unwrap();
+    std::fs::write(&p, file.render().unwrap()).unwrap();
     p
 }
 

@@ -7,6 +7,7 @@ pub mod gofmt;
 pub mod identity;
 pub mod lint;
 pub mod nixgen;
+pub mod rekey;
 pub mod seams;
 pub mod sops;
 pub mod tree;

@@ -82,7 +82,7 @@ pub fn render_node(node: &Node, secrets_path: &str, source: &str) -> Result<Stri
         args: Some(vec!["config".into()]),
         body: body.into(),
     };
-    Ok(file.render())
+    file.render()
 }
 
 /// Every node's module: (relative path, text).

@@ -7,7 +7,7 @@
 //! prints byte for byte (go-yaml with indent 4; Go `encoding/json` with tabs); see
 //! `reference/sops-format.md` §8 and §9. Pure: text in, text out.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::sync::OnceLock;
 
@@ -219,7 +219,9 @@ struct Comment {
 }
 
 /// Finds the comments in YAML text, skipping block scalar bodies and quoted strings.
-fn scan_comments(text: &str, block_lines: &[bool]) -> Vec<Comment> {
+/// `quote_starts` holds the (line, column) of every quoted scalar's opening quote, from
+/// the tokenizer: a quote character elsewhere (`ENC['` is a plain scalar) opens nothing.
+fn scan_comments(text: &str, block_lines: &[bool], quote_starts: &HashSet<(usize, usize)>) -> Vec<Comment> {
     let mut out = Vec::new();
     let mut in_quote: Option<char> = None;
     for (idx, raw) in text.split('\n').enumerate() {
@@ -257,11 +259,7 @@ fn scan_comments(text: &str, block_lines: &[bool]) -> Vec<Comment> {
                 out.push(Comment { line: line_no, col: i + 1, trailing: prev_nonspace.is_some(), text });
                 break;
             }
-            if (c == '\'' || c == '"')
-                && (prev_nonspace.is_none()
-                    || (prev_ws && matches!(prev_nonspace, Some(':' | '-' | '?' | ',' | '[' | '{')))
-                    || matches!(prev_nonspace, Some('[' | '{' | ',')))
-            {
+            if (c == '\'' || c == '"') && quote_starts.contains(&(line_no, i + 1)) {
                 in_quote = Some(c);
             }
             prev_ws = c == ' ' || c == '\t';
@@ -480,11 +478,13 @@ pub fn parse_yaml(text: &str) -> Result<Vec<Node>, ParseError> {
     let mut block_lines = vec![false; lines.len() + 2];
     for (ev, line, col) in &events {
         if let Event::Scalar(v, TScalarStyle::Literal | TScalarStyle::Folded, _, _) = ev {
-            // yaml-rust2 marks a block scalar at its first content line, at the content
-            // indentation: every following line that is blank or indented that far is content.
+            // yaml-rust2 marks a block scalar at its first non-blank content line, at the
+            // content indentation (the line may be indented further when the value starts
+            // with a blank: `|4` then ` #`): every following line that is blank or
+            // indented that far is content. Leading blank lines hold no comments.
             let ci = col.saturating_sub(1);
             let first = line.saturating_sub(1);
-            let starts_here = lines.get(first).is_some_and(|l| indent_of(l) == ci && !l.trim().is_empty());
+            let starts_here = lines.get(first).is_some_and(|l| indent_of(l) >= ci && !l.trim().is_empty());
             if ci == 0 || v.is_empty() || !starts_here {
                 continue;
             }
@@ -500,7 +500,14 @@ pub fn parse_yaml(text: &str) -> Result<Vec<Node>, ParseError> {
             }
         }
     }
-    let comments = scan_comments(text, &block_lines);
+    let quote_starts = events
+        .iter()
+        .filter(|(ev, _, _)| {
+            matches!(ev, Event::Scalar(_, TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted, _, _))
+        })
+        .map(|(_, line, col)| (*line, *col))
+        .collect();
+    let comments = scan_comments(text, &block_lines, &quote_starts);
     let line_indent = lines.iter().map(|l| indent_of(l)).collect();
     let mut b = Builder { events, line_indent, pos: 0, comments, next_comment: 0, anchors: HashMap::new() };
     let mut docs = Vec::new();
@@ -683,6 +690,13 @@ fn analyze(value: &str) -> Analysis {
     if value.starts_with('\t') {
         a.block_allowed = false;
     }
+    // U+2028/U+2029 end a line for go-yaml (YAML 1.1) but not for YAML 1.2 readers such
+    // as n3x's own: inside a block scalar the two disagree on the lines and the chomping.
+    // Double quotes (`\L`, `\P`) read the same everywhere; a deliberate difference from
+    // sops' bytes, which no YAML 1.2 reader reads back as written.
+    if value.contains(['\u{2028}', '\u{2029}']) {
+        a.block_allowed = false;
+    }
     if line_breaks {
         a.block_plain_allowed = false;
     }
@@ -807,7 +821,9 @@ impl YamlWriter {
         self.push(&n3x_core::comment::one_line(text));
         self.newline();
     }
-    fn string(&mut self, s: &str, key: bool, block_indent: usize) {
+    /// `parent` is the indentation of the collection holding the string: a block
+    /// scalar's indentation indicator is relative to it (YAML 1.2 §8.1.1.1).
+    fn string(&mut self, s: &str, key: bool, block_indent: usize, parent: usize) {
         match string_style(s, key) {
             Style::Plain => self.push(s),
             Style::Single => {
@@ -825,7 +841,13 @@ impl YamlWriter {
             Style::Literal => {
                 let mut head = String::from("|");
                 if s.starts_with(' ') || s.starts_with(is_break) {
-                    head.push('4');
+                    // go-yaml v3 always writes `4` here, which is only right when the
+                    // parent sits 4 columns left of the content; inside a list item the
+                    // gap is 2 and sops then writes a file that neither it nor any other
+                    // YAML reader can read back. n3x writes the true gap (1..=4, so one
+                    // digit); where sops' bytes are readable they are the same bytes.
+                    let gap = block_indent.saturating_sub(parent).clamp(1, 9);
+                    head.push(char::from(b'0' + gap as u8));
                 }
                 let trailing = s.chars().rev().take_while(|c| is_break(*c)).count();
                 if trailing == 0 {
@@ -849,14 +871,14 @@ impl YamlWriter {
             }
         }
     }
-    fn scalar(&mut self, v: &Scalar, block_indent: usize) {
+    fn scalar(&mut self, v: &Scalar, block_indent: usize, parent: usize) {
         match v {
             Scalar::Null => self.push("null"),
             Scalar::Bool(b) => self.push(if *b { "true" } else { "false" }),
             Scalar::Int(i) => self.push(&i.to_string()),
             Scalar::Float(f) => self.push(&gofmt::yaml_float(*f)),
             Scalar::Time(t) => self.push(&t.rfc3339_nano()),
-            Scalar::Str(s) => self.string(s, false, block_indent),
+            Scalar::Str(s) => self.string(s, false, block_indent, parent),
         }
     }
     fn map(&mut self, items: &[MapItem], ind: usize) {
@@ -869,10 +891,10 @@ impl YamlWriter {
                     if k == "<<" {
                         self.push("!!merge <<");
                     } else {
-                        self.string(k, true, ind);
+                        self.string(k, true, ind, ind);
                     }
                     self.push(":");
-                    self.value(v, next_indent(ind));
+                    self.value(v, next_indent(ind), ind);
                 }
             }
         }
@@ -884,7 +906,7 @@ impl YamlWriter {
         let inner = next_indent(ind);
         self.indent_to(ind);
         self.push("? ");
-        self.string(k, false, inner);
+        self.string(k, false, inner, ind);
         if self.col != 0 {
             self.newline();
         }
@@ -901,7 +923,7 @@ impl YamlWriter {
                 self.inline = true;
                 self.seq(items, inner);
             }
-            _ => self.value(v, inner),
+            _ => self.value(v, inner, ind),
         }
     }
     fn pad_to(&mut self, col: usize) {
@@ -909,8 +931,9 @@ impl YamlWriter {
             self.push(" ");
         }
     }
-    /// A map or list value after `key:` (`ind` = its indentation).
-    fn value(&mut self, v: &Node, ind: usize) {
+    /// A map or list value after `key:` (`ind` = its indentation, `parent` = the
+    /// indentation of the collection holding it).
+    fn value(&mut self, v: &Node, ind: usize, parent: usize) {
         match v {
             Node::Map(items) if items.is_empty() => {
                 self.push(" {}");
@@ -930,7 +953,7 @@ impl YamlWriter {
             }
             Node::Scalar(s) => {
                 self.push(" ");
-                self.scalar(s, ind);
+                self.scalar(s, ind, parent);
                 if self.col != 0 {
                     self.newline();
                 }
@@ -975,7 +998,7 @@ impl YamlWriter {
                     self.inline = true;
                     self.seq(s, ind + 2);
                 }
-                other => self.value(other, ind + 2),
+                other => self.value(other, ind + 2, ind),
             }
         }
     }
@@ -1000,7 +1023,7 @@ pub fn emit_yaml(docs: &[Node]) -> String {
             Node::Map(items) => w.map(items, 0),
             Node::Seq(items) => w.seq(items, 0),
             Node::Scalar(s) => {
-                w.scalar(s, 0);
+                w.scalar(s, 0, 0);
             }
             Node::Comment(c) => w.comment(0, c),
         }
@@ -1371,6 +1394,20 @@ mod tests {
         let src = "lit: |\n  line1\n    line2 # not a comment\nkeep: |+\n  a\n\nstrip: |-\n  a\n  b\nq: 'it''s # no'\nnested:\n- - x\n  - y\n- {}\n";
         let want = "lit: |\n    line1\n      line2 # not a comment\nkeep: |+\n    a\n\nstrip: |-\n    a\n    b\nq: 'it''s # no'\nnested:\n    - - x\n      - \"y\"\n    - {}\n";
         assert_eq!(roundtrip(src), want);
+    }
+
+    #[test]
+    fn block_indicator_is_the_gap_to_the_parent() {
+        // Top-level and nested maps: 4, as go-yaml; inside a list item: 2 (go-yaml's `4`
+        // there does not parse). Each reads back as written.
+        let src = "a: |4-\n\n    x\nl:\n    - |2-\n       y\n      w\n    - v: |2\n\n        z\n";
+        assert_eq!(roundtrip(src), src);
+        let back = parse_yaml(src).unwrap();
+        let Node::Map(items) = &back[0] else { panic!("{back:?}") };
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0], MapItem::Pair("a".into(), Node::str("\nx")));
+        let want = Node::Seq(vec![Node::str(" y\nw"), Node::Map(vec![MapItem::Pair("v".into(), Node::str("\nz\n"))])]);
+        assert_eq!(items[1], MapItem::Pair("l".into(), want));
     }
 
     #[test]

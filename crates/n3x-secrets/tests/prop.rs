@@ -129,20 +129,9 @@ fn text() -> impl Strategy<Value = String> {
         .prop_map(str::to_string),
         any::<char>().prop_filter("no NUL", |c| *c != '\0').prop_map(String::from),
     ];
-    // Left out: multi-line strings that begin with a blank or a line break. The YAML
-    // writer prints them as a literal block with the indentation indicator `4`, which is
-    // wrong inside a map that is a list item (content at parent+2, not parent+4): PyYAML
-    // and our own reader both refuse the result, so `decrypt` output and `edit`'s temp
-    // file of such a value do not read back. A known writer bug, reported with these
-    // tests, not fixed here.
-    prop::collection::vec(piece, 0..8).prop_map(|v| v.concat()).prop_filter("indented block scalar", |s| {
-        !(s.contains(is_break) && s.starts_with(|c: char| c == ' ' || is_break(c)))
-    })
-}
-
-/// The characters YAML treats as line breaks.
-fn is_break(c: char) -> bool {
-    matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}')
+    // Multi-line strings that begin with a blank or a line break stay in: they need a
+    // block scalar's indentation indicator, which go-yaml gets wrong inside list items.
+    prop::collection::vec(piece, 0..8).prop_map(|v| v.concat())
 }
 
 fn scalar() -> impl Strategy<Value = Node> {
@@ -159,12 +148,8 @@ fn scalar() -> impl Strategy<Value = Node> {
 /// A map with unique non-empty keys (never `sops`, which marks an encrypted file).
 fn map_of(inner: impl Strategy<Value = Node>) -> impl Strategy<Value = Node> {
     prop::collection::btree_map(
-        // Keys stay on one line: a key with a line break is written as a `? |4-` block
-        // scalar whose indentation the reader refuses (a known writer bug, reported with
-        // these tests): such a file would encrypt but never decrypt.
-        text().prop_filter("usable key", |k| {
-            !k.is_empty() && k != "sops" && !k.contains(['\n', '\r', '\u{85}', '\u{2028}'])
-        }),
+        // Keys with line breaks stay in: they are written as explicit `? |…` keys.
+        text().prop_filter("usable key", |k| !k.is_empty() && k != "sops"),
         inner,
         0..5,
     )

@@ -126,3 +126,51 @@ pub fn cmd(node: &Node, inv: &Path, sub: &str) -> assert_cmd::Command {
         .arg(node.sshd.known_hosts());
     c
 }
+
+/// Makes a test node updatable: two system generations under `<dir>/store` whose
+/// `switch-to-configuration` stand-ins record which one runs (the node starts on the old
+/// one), a `systemd-run` stand-in that runs its command after `--on-active` seconds in
+/// the background (the rollback timer), `systemctl stop` that kills it, and `nix-env`.
+/// `new_extra`: shell run after the new generation's switch (e.g. one that kills sshd).
+/// Returns (new, old).
+pub fn updatable(node: &Node, name: &str, new_extra: &str) -> (PathBuf, PathBuf) {
+    let log = node.dir.path().join("calls.log");
+    let state = node.state();
+    let store = node.dir.path().join("store");
+    let (new, old) = (store.join(format!("new-nixos-system-{name}")), store.join(format!("old-nixos-system-{name}")));
+    let sshd_dir = node.sshd.dir.path();
+    for (gen, extra) in
+        [(&old, format!("/usr/sbin/sshd -f '{}/sshd_config'", sshd_dir.display())), (&new, new_extra.to_string())]
+    {
+        std::fs::create_dir_all(gen.join("bin")).unwrap();
+        stand_in(
+            &gen.join("bin"),
+            &log,
+            "switch-to-configuration",
+            &format!("echo {} > '{}/current'\n{extra}", gen.display(), state.display()),
+        );
+    }
+    std::fs::write(state.join("current"), format!("{}\n", old.display())).unwrap();
+    // systemd-run --unit U --on-active Ns --timer-property=… CMD…: CMD after N s, in the background.
+    stand_in(
+        &node.bin,
+        &log,
+        "systemd-run",
+        &format!(
+            "delay=0\nwhile [ $# -gt 0 ]; do case \"$1\" in --unit) shift 2;; --on-active) delay=${{2%s}}; shift 2;; --*) shift;; *) break;; esac; done\n\
+             setsid sh -c 'sleep \"$0\"; shift; \"$@\"' \"$delay\" x \"$@\" </dev/null >/dev/null 2>&1 &\necho $! > '{}/timer.pid'\necho \"Running timer as unit: n3x-rollback.timer\"",
+            state.display()
+        ),
+    );
+    stand_in(
+        &node.bin,
+        &log,
+        "systemctl",
+        &format!(
+            "case \"$1\" in stop) kill $(cat '{}/timer.pid') 2>/dev/null; true;; list-units) true;; esac",
+            state.display()
+        ),
+    );
+    stand_in(&node.bin, &log, "nix-env", "true");
+    (new, old)
+}

@@ -251,7 +251,7 @@ pub fn eval_many(nix: &Path, dir: &Path, files: &[PathBuf]) -> Vec<Value> {
         })
         .collect();
     let all = dir.join("all.nix");
-    std::fs::write(&all, NixFile { header: vec![], args: None, body: Nix::List(items) }.render()).unwrap();
+    std::fs::write(&all, NixFile { header: vec![], args: None, body: Nix::List(items) }.render().unwrap()).unwrap();
     let v = n3x_testkit::nix_eval_json(nix, &all);
     v.as_array().expect("a list").clone()
 }
