@@ -152,7 +152,9 @@ pub struct Node {
     pub memory: Option<u64>,
     /// SSH ed25519 host public key, when known.
     pub host_key: Option<String>,
-    /// Kubernetes labels (n3x adds `n3x.dev/role`, `n3x.dev/hardware`, and storage/GPU labels).
+    /// Kubernetes labels: the inventory's, plus what normalize adds — `n3x.dev/hardware`
+    /// on every node; `n3x.dev/storage` and `node.longhorn.io/create-default-disk` on
+    /// Longhorn nodes; `n3x.dev/gpu` on GPU nodes (no role label: k3s labels its servers).
     pub labels: BTreeMap<String, String>,
     /// Kubernetes taints, `key=value:Effect`.
     pub taints: Vec<String>,

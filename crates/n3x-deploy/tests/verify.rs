@@ -159,6 +159,12 @@ fn healthy_cluster_passes_every_check_recorded_kubectl_json() {
     let ev = |name: &str| r.checks.iter().find(|c| c.name == name).unwrap().evidence.clone();
     assert_eq!(ev("longhorn-pods-path"), "3 containers in 3 pods carry the NixOS PATH");
     assert_eq!(ev("lb-address"), "kube-system/traefik: 192.168.10.200");
+    // The labels expected are the ones normalize puts on the node (n3x.dev/role is not one).
+    let doc = n3x_core::io::read_document(Some(&s.inv)).unwrap();
+    let cluster = n3x_core::normalize::load_cluster(&doc).unwrap_or_else(|d| panic!("{d}")).0;
+    let labels: Vec<&str> = cluster.nodes[0].labels.keys().map(String::as_str).collect();
+    assert_eq!(labels, ["n3x.dev/hardware", "n3x.dev/storage", "node.longhorn.io/create-default-disk"]);
+    assert_eq!(ev("node-labels"), "3 labels as declared");
     let fixed: Vec<&str> =
         r.checks.iter().filter(|c| c.name == "lb-fixed-address").map(|c| c.evidence.as_str()).collect();
     let ui = s.lbs[1].local_addr().unwrap();
@@ -178,7 +184,16 @@ fn healthy_cluster_passes_every_check_recorded_kubectl_json() {
 #[test]
 fn each_broken_recording_fails_its_own_check_recorded_kubectl_json() {
     let Some(s) = setup() else { return };
-    let cases: [(&str, &str, &str, &str, &str); 7] = [
+    let cases: [(&str, &str, &str, &str, &str); 8] = [
+        (
+            // A label normalize puts on every Longhorn node, missing on the Kubernetes node
+            // (k3s applies --node-label only when a node registers).
+            "kubectl-nodes.json",
+            "\"n3x.dev/storage\": \"true\",",
+            "",
+            "node-labels",
+            "differ: n3x.dev/storage=true (has none)",
+        ),
         (
             "kubectl-nodes.json",
             "\"KubeletReady\",\n                        \"status\": \"True\"",
@@ -247,7 +262,7 @@ fn each_broken_recording_fails_its_own_check_recorded_kubectl_json() {
         assert!(c.evidence.contains(evidence), "{check}: {}", c.evidence);
         checked += 1;
     }
-    assert_eq!(checked, 7);
+    assert_eq!(checked, 8);
     // The Longhorn UI address is assigned but nothing answers on its port (a closed one).
     let closed = std::net::TcpListener::bind("127.0.0.2:0").unwrap().local_addr().unwrap();
     let open = s.lbs[1].local_addr().unwrap();
