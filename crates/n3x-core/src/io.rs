@@ -39,6 +39,60 @@ pub fn input_name(path: Option<&Path>) -> String {
     }
 }
 
+/// How the header of a generated file names its input. A relative path is kept as given
+/// (`scripts/render` runs every tool inside the output folder, so its names are relative
+/// to it already) and standard input is `<stdin>`. An absolute path never reaches a header
+/// (two checkouts must render the same bytes): it is written relative to `out`, the
+/// output folder (`--out DIR`, or the folder of `-o FILE`), when the input lies inside
+/// that folder or inside the folder above it (`inventory.yaml`, `../inventory.yaml`),
+/// and as its file name otherwise (and when the output is standard output).
+pub fn header_input_name(input: Option<&Path>, out: Option<&Path>) -> String {
+    let name = input_name(input);
+    let Some(path) = input.filter(|p| p.is_absolute()) else { return name };
+    let file_name = || path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| name.clone());
+    let Some(out) = out else { return file_name() };
+    let out = if out.is_absolute() {
+        out.to_path_buf()
+    } else {
+        match std::env::current_dir() {
+            Ok(cwd) => cwd.join(out),
+            Err(_) => return file_name(),
+        }
+    };
+    match relative_within_one_up(&lexical(path), &lexical(&out)) {
+        Some(rel) => rel,
+        None => file_name(),
+    }
+}
+
+/// `path` with `.` dropped and `..` applied lexically (no file system access: the output
+/// folder may not exist yet).
+fn lexical(path: &Path) -> Vec<String> {
+    let mut parts: Vec<String> = Vec::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::Normal(s) => parts.push(s.to_string_lossy().into_owned()),
+            std::path::Component::ParentDir => {
+                parts.pop();
+            }
+            _ => {}
+        }
+    }
+    parts
+}
+
+/// `path` relative to `base` (both absolute, lexical) when it climbs at most one level.
+fn relative_within_one_up(path: &[String], base: &[String]) -> Option<String> {
+    let common = path.iter().zip(base).take_while(|(a, b)| a == b).count();
+    let up = base.len() - common;
+    if up > 1 || common == path.len() {
+        return None;
+    }
+    let mut parts: Vec<&str> = vec![".."; up];
+    parts.extend(path[common..].iter().map(String::as_str));
+    Some(parts.join("/"))
+}
+
 /// The cap on one input when `N3X_MAX_INPUT_SIZE` is not set: 64 MiB, about a hundred
 /// times the inventory of a 10,000-node fleet.
 pub const DEFAULT_MAX_INPUT: u64 = 64 << 20;
@@ -404,6 +458,37 @@ mod tests {
         assert_ne!(std::fs::metadata(&p).unwrap().ino(), ino);
         let names: Vec<_> = std::fs::read_dir(p.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, ["network.nix"], "no temporary file left");
+    }
+
+    /// Regression (issue 11): a tool run directly with an absolute input path wrote that
+    /// path into every header, so two checkouts rendered different bytes.
+    #[test]
+    fn headers_never_name_an_absolute_input_path() {
+        let cases = [
+            (Some("cluster.json"), Some("/x/out"), "cluster.json"),
+            (Some("../inv.yaml"), None, "../inv.yaml"),
+            (None, Some("/x/out"), "<stdin>"),
+            (Some("-"), Some("/x/out"), "<stdin>"),
+            (Some("/x/out/.n3x/stage/cluster.json"), Some("/x/out/.n3x/stage"), "cluster.json"),
+            (Some("/x/out/cluster.json"), Some("/x/out/hosts"), "../cluster.json"),
+            (Some("/x/inventory.yaml"), Some("/x/out"), "../inventory.yaml"),
+            (Some("/x/examples/a/inventory.yaml"), Some("/x/./out"), "../examples/a/inventory.yaml"),
+            (Some("/home/alice/n3x/inventory.yaml"), Some("/tmp/render/out"), "inventory.yaml"),
+            (Some("/home/alice/inventory.yaml"), None, "inventory.yaml"),
+            (Some("/x/out"), Some("/x/out"), "out"),
+        ];
+        let mut checked = 0;
+        for (input, out, want) in cases {
+            let got = header_input_name(input.map(Path::new), out.map(Path::new));
+            assert_eq!(got, want, "{input:?} {out:?}");
+            assert!(!got.starts_with('/'));
+            checked += 1;
+        }
+        assert_eq!(checked, 11);
+        // A relative output folder is taken from the working folder.
+        let cwd = std::env::current_dir().unwrap();
+        let input = cwd.join("inventory.yaml");
+        assert_eq!(header_input_name(Some(&input), Some(Path::new("out"))), "../inventory.yaml");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use n3x_core::cli::{report_warnings, run, Error};
-use n3x_core::io::{input_name, read_document, to_json, write_all, write_atomic, write_stdout};
+use n3x_core::io::{read_document, to_json, write_all, write_atomic, write_stdout};
 use n3x_disko::{
     layouts_text, plan_document, plans_from_document, render_all, render_node, schema, show, Format, SchemaKind, TOOL,
 };
@@ -112,12 +112,6 @@ enum FormatArg {
     Json,
 }
 
-fn source_name(file: Option<&Path>) -> String {
-    // Only the file name goes into headers: no absolute paths in generated output.
-    let name = input_name(file);
-    Path::new(&name).file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or(name)
-}
-
 fn load(input: &Input) -> Result<Vec<n3x_core::diskplan::NodeDiskPlan>, Error> {
     let doc = read_document(input.file.as_deref())?;
     let (plans, warnings) = plans_from_document(&doc, input.node.as_deref())?;
@@ -152,7 +146,9 @@ fn main() -> ExitCode {
                 FormatArg::Nix => Format::Nix,
                 FormatArg::Json => Format::Json,
             };
-            let name = source_name(input.file.as_deref());
+            // Headers never carry an absolute path (see n3x_core::io::header_input_name).
+            let out_folder = out.clone().or_else(|| output.as_deref().and_then(Path::parent).map(Path::to_path_buf));
+            let name = n3x_core::io::header_input_name(input.file.as_deref(), out_folder.as_deref());
             let plans = load(&input)?;
             if let Some(dir) = out {
                 let files = render_all(&plans, &name, format)?;

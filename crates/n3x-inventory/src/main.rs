@@ -411,7 +411,8 @@ fn run(cli: Cli) -> Result<(), Error> {
         }
         Command::RenderFlake { file, out, n3x_flake, force } => {
             let c = load(file.as_ref(), deny, &[])?;
-            let source = n3x_core::io::input_name(file.as_deref());
+            // Headers never carry an absolute path (see n3x_core::io::header_input_name).
+            let source = n3x_core::io::header_input_name(file.as_deref(), Some(&out));
             let rendered = n3x_inventory::flake::render(&c, &source, &n3x_flake)?;
             // User-owned files are created once; only --force replaces them.
             let (create, kept): (Vec<_>, Vec<_>) =

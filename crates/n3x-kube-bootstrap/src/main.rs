@@ -8,7 +8,7 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use n3x_core::cli::{report_warnings, run, Error};
 use n3x_core::cluster::Cluster;
-use n3x_core::io::{input_name, read_document, write_all, write_atomic, write_stdout};
+use n3x_core::io::{read_document, write_all, write_atomic, write_stdout};
 use n3x_core::networkplan::NetworkPlan;
 use n3x_core::Diagnostics;
 use n3x_kube_bootstrap::nixout::RepoCredentials;
@@ -168,7 +168,9 @@ fn render(args: RenderArgs) -> Result<(), Error> {
         _ => {}
     }
     let (cluster, mut warnings, doc) = load(args.file.as_deref())?;
-    let input = input_name(args.file.as_deref());
+    // Headers never carry an absolute path (see n3x_core::io::header_input_name).
+    let out_folder = args.out.clone().or_else(|| args.output.as_deref().and_then(Path::parent).map(Path::to_path_buf));
+    let input = n3x_core::io::header_input_name(args.file.as_deref(), out_folder.as_deref());
     let network = match &args.network_plan {
         None => None,
         Some(p) => {

@@ -164,7 +164,9 @@ fn run(cli: Cli) -> Result<(), Error> {
             }
         }
         Command::Render { file, from_netplan, node, format, out } => {
-            let (plan, input, standalone) = load(file.as_deref(), from_netplan.as_deref(), node.as_deref(), deny)?;
+            let (plan, _, standalone) = load(file.as_deref(), from_netplan.as_deref(), node.as_deref(), deny)?;
+            // Headers never carry an absolute path (see n3x_core::io::header_input_name).
+            let input = n3x_core::io::header_input_name(from_netplan.as_deref().or(file.as_deref()), out.as_deref());
             let format = match format {
                 FormatArg::Nix => Format::Nix,
                 FormatArg::Networkd => Format::Networkd,

@@ -614,7 +614,7 @@ pub fn sops_config(
     deny_warnings: bool,
 ) -> Result<(), Error> {
     check_admins(extra_admins)?;
-    let (mut cluster, name) = load_cluster(file, deny_warnings)?;
+    let (mut cluster, _) = load_cluster(file, deny_warnings)?;
     if let Some(dir) = host_keys {
         for w in apply_host_keys(&mut cluster, dir)? {
             eprintln!("n3x-secrets: warning: {w}");
@@ -627,6 +627,8 @@ pub fn sops_config(
     for w in &warnings {
         eprintln!("n3x-secrets: warning: {w}");
     }
+    // Headers never carry an absolute path (see n3x_core::io::header_input_name).
+    let name = n3x_core::io::header_input_name(file, out.and_then(Path::parent));
     let text = config::render(&files, &name);
     match out {
         Some(p) if p.as_os_str() != "-" => write_atomic(p, text.as_bytes(), None),
@@ -825,7 +827,9 @@ pub fn init(
 
 /// `render-nix`.
 pub fn render_nix(file: Option<&Path>, out: &Path, secrets_path: &str, deny_warnings: bool) -> Result<(), Error> {
-    let (cluster, name) = load_cluster(file, deny_warnings)?;
+    let (cluster, _) = load_cluster(file, deny_warnings)?;
+    // Headers never carry an absolute path (see n3x_core::io::header_input_name).
+    let name = n3x_core::io::header_input_name(file, Some(out));
     let files = crate::nixgen::render(&cluster, secrets_path, &name)?;
     let outputs: Vec<n3x_core::io::OutputFile> =
         files.into_iter().map(|(p, t)| n3x_core::io::OutputFile::text(p, t)).collect();
