@@ -155,3 +155,32 @@ fn demo_pipeline_output_is_consistent_and_valid() {
         }
     }
 }
+
+/// Issue 10: a warning is printed once per demo run, not once per tool the demo calls.
+/// The inventory is one of the bad-inventory corpus whose problem is only a warning (a
+/// jumbo VLAN raising the link of the cluster network).
+#[test]
+fn demo_prints_each_warning_once() {
+    let bin = binaries();
+    let out = tempfile::tempdir().unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    let root = n3x_testkit::repo_root();
+    let demo = Command::new("bash")
+        .arg(root.join("scripts/demo"))
+        .env("BIN", &bin)
+        .env("OUT", out.path().join("repo"))
+        .env("REPO", &root)
+        .env("EXAMPLE", root.join("crates/n3x-inventory/tests/bad/mtu-jumbo-vlan-raises-cluster.yaml"))
+        .env("N3X_ADMIN_IDENTITY", keys.path().join("admin-key.txt"))
+        .output()
+        .unwrap();
+    let all = format!("{}{}", String::from_utf8_lossy(&demo.stdout), String::from_utf8_lossy(&demo.stderr));
+    assert!(demo.status.success(), "demo failed:\n{all}");
+    let mtu = all.lines().filter(|l| l.contains("warning") && l.contains("runs at MTU 9000")).count();
+    assert_eq!(mtu, 1, "the MTU warning was printed {mtu} times:\n{all}");
+    let mut warnings: Vec<&str> = all.lines().filter(|l| l.contains("warning")).collect();
+    let n = warnings.len();
+    warnings.sort();
+    warnings.dedup();
+    assert_eq!(warnings.len(), n, "a warning was printed twice:\n{all}");
+}

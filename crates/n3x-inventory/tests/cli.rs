@@ -73,7 +73,7 @@ fn normalize_fills_derived_values() {
     assert_eq!(n1.memory, Some(16 << 30));
     let storage = n1.network.attachments.iter().find(|a| a.network == "storage").unwrap();
     assert_eq!(storage.interface, "bond0.20");
-    assert_eq!(storage.mtu, 9000);
+    assert_eq!(storage.mtu, 1500);
     let jetson = c.node("jetson-1").unwrap();
     assert_eq!((jetson.system.as_str(), jetson.gpu, jetson.memory), ("aarch64-linux", true, Some(8 << 30)));
     let rpi = c.node("rpi-1").unwrap();

@@ -269,5 +269,5 @@ fn storage_network_ipam_never_hands_out_node_addresses() {
     for ip in ["192.168.20.11/32", "192.168.20.12/32", "192.168.20.13/32"] {
         assert!(exclude.contains(&ip), "{exclude:?}");
     }
-    assert_eq!(config["mtu"], 9000);
+    assert_eq!(config["mtu"], 1500);
 }

@@ -4,28 +4,9 @@
   networking.useNetworkd = true;
   networking.useDHCP = false;
   systemd.network.enable = true;
-  systemd.network.links."10-enp1s0" = {
-    matchConfig = {
-      OriginalName = "enp1s0";
-    };
-    linkConfig = {
-      WakeOnLan = "off";
-      MTUBytes = "9000";
-    };
-  };
-  systemd.network.links."10-enp2s0" = {
-    matchConfig = {
-      OriginalName = "enp2s0";
-    };
-    linkConfig = {
-      WakeOnLan = "off";
-      MTUBytes = "9000";
-    };
-  };
   systemd.network.netdevs."10-bond0" = {
     netdevConfig = {
       Name = "bond0";
-      MTUBytes = "9000";
       Kind = "bond";
     };
     bondConfig = {
@@ -36,7 +17,6 @@
   systemd.network.netdevs."10-bond0.20" = {
     netdevConfig = {
       Name = "bond0.20";
-      MTUBytes = "9000";
       Kind = "vlan";
     };
     vlanConfig = {
@@ -47,9 +27,6 @@
     matchConfig = {
       Name = "enp1s0";
     };
-    linkConfig = {
-      MTUBytes = "9000";
-    };
     networkConfig = {
       LinkLocalAddressing = "no";
       Bond = "bond0";
@@ -59,9 +36,6 @@
     matchConfig = {
       Name = "enp2s0";
     };
-    linkConfig = {
-      MTUBytes = "9000";
-    };
     networkConfig = {
       LinkLocalAddressing = "no";
       Bond = "bond0";
@@ -70,9 +44,6 @@
   systemd.network.networks."10-bond0" = {
     matchConfig = {
       Name = "bond0";
-    };
-    linkConfig = {
-      MTUBytes = "9000";
     };
     networkConfig = {
       LinkLocalAddressing = "ipv6";
@@ -95,9 +66,6 @@
   systemd.network.networks."10-bond0.20" = {
     matchConfig = {
       Name = "bond0.20";
-    };
-    linkConfig = {
-      MTUBytes = "9000";
     };
     networkConfig = {
       LinkLocalAddressing = "ipv6";

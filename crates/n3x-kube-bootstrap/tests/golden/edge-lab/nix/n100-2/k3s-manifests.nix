@@ -286,7 +286,7 @@
           };
         };
         spec = {
-          config = "{\"cniVersion\":\"0.3.1\",\"ipam\":{\"exclude\":[\"192.168.20.11/32\",\"192.168.20.12/32\",\"192.168.20.13/32\"],\"range\":\"192.168.20.0/24\",\"type\":\"whereabouts\"},\"master\":\"bond0.20\",\"mode\":\"bridge\",\"mtu\":9000,\"type\":\"macvlan\"}";
+          config = "{\"cniVersion\":\"0.3.1\",\"ipam\":{\"exclude\":[\"192.168.20.11/32\",\"192.168.20.12/32\",\"192.168.20.13/32\"],\"range\":\"192.168.20.0/24\",\"type\":\"whereabouts\"},\"master\":\"bond0.20\",\"mode\":\"bridge\",\"mtu\":1500,\"type\":\"macvlan\"}";
         };
       };
     };
