@@ -65,21 +65,28 @@ pub fn max_input_size() -> Result<u64, Error> {
 /// endless or huge stream (`yes | n3x-… check`, a hostile host's command output) ends
 /// in a clear error instead of exhausting memory.
 pub fn read_bounded(reader: impl Read, name: &str, limit: u64) -> Result<String, Error> {
+    let Some(bytes) = read_bytes_within(reader, name, limit)? else {
+        return Err(Error::Failed(format!(
+            "cannot read {name}: it is larger than the input limit of {}; if the input is genuine, raise the limit with {MAX_INPUT_ENV}=SIZE",
+            crate::units::ByteSize(limit)
+        )));
+    };
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        Error::Failed(format!("cannot read {name}: it is not UTF-8 text (invalid byte at offset {at})"))
+    })
+}
+
+/// Reads all of `reader` as bytes, or `None` when it holds more than `limit` bytes
+/// (reading stops one byte past the limit). For readers that judge an over-cap input
+/// themselves, e.g. `n3x-secrets lint`, which reports it as a finding.
+pub fn read_bytes_within(reader: impl Read, name: &str, limit: u64) -> Result<Option<Vec<u8>>, Error> {
     let mut bytes = Vec::new();
     reader
         .take(limit.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|source| Error::Read { path: name.to_string(), source })?;
-    if bytes.len() as u64 > limit {
-        return Err(Error::Failed(format!(
-            "cannot read {name}: it is larger than the input limit of {}; if the input is genuine, raise the limit with {MAX_INPUT_ENV}=SIZE",
-            crate::units::ByteSize(limit)
-        )));
-    }
-    String::from_utf8(bytes).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
-        Error::Failed(format!("cannot read {name}: it is not UTF-8 text (invalid byte at offset {at})"))
-    })
+    Ok((bytes.len() as u64 <= limit).then_some(bytes))
 }
 
 /// Reads a whole input as text within the input cap: a file, or standard input for
@@ -132,13 +139,32 @@ pub const DEFAULT_MODE: u32 = 0o666;
 /// Writes bytes to `path` atomically: a temporary file in the same folder is created
 /// with `mode` (default [`DEFAULT_MODE`]; the process umask applies, as for any
 /// `open(2)`), written, fsynced when `durability` asks, and renamed over `path`.
+///
+/// A [`Durability::Regenerable`] file whose current contents already equal `bytes`
+/// (and whose permissions are no wider than `mode`) is left as it is: same inode, same
+/// mtime. Replacing a file frees its old blocks, which is the slow part of a rewrite on
+/// some file systems (a synchronous discard per replaced file on the build machine);
+/// re-running a tool with the same input then writes nothing.
 pub fn write_file(path: &Path, bytes: &[u8], mode: Option<u32>, durability: Durability) -> Result<(), Error> {
+    write_file_in(path, bytes, mode, durability, true)
+}
+
+/// [`write_file`]; `ensure_dir` false when the caller has already created the folder.
+fn write_file_in(
+    path: &Path,
+    bytes: &[u8],
+    mode: Option<u32>,
+    durability: Durability,
+    ensure_dir: bool,
+) -> Result<(), Error> {
     let wrap = |source: std::io::Error| Error::Write { path: path.display().to_string(), source };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(wrap)?;
+    let dir = parent_dir(path);
+    if ensure_dir {
+        std::fs::create_dir_all(&dir).map_err(wrap)?;
+    }
+    if durability == Durability::Regenerable && unchanged(path, bytes, mode.unwrap_or(DEFAULT_MODE)) {
+        return Ok(());
+    }
     let mut builder = tempfile::Builder::new();
     builder.prefix(".n3x-");
     #[cfg(unix)]
@@ -159,6 +185,41 @@ pub fn write_file(path: &Path, bytes: &[u8], mode: Option<u32>, durability: Dura
         sync_dir(&dir).map_err(wrap)?;
     }
     Ok(())
+}
+
+/// The folder a file is written into (`.` for a bare file name).
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// True when `path` is a regular file (not a symlink) holding exactly `bytes`, with no
+/// permission bit that `mode` lacks: writing it again would change nothing a reader can
+/// see (a file rewritten under another umask may end up with fewer bits, never more).
+/// Any doubt (unreadable, another size, a symlink) means "write it".
+fn unchanged(path: &Path, bytes: &[u8], mode: u32) -> bool {
+    let Ok(meta) = std::fs::symlink_metadata(path) else { return false };
+    if !meta.is_file() || meta.len() != bytes.len() as u64 {
+        return false;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if meta.permissions().mode() & 0o7777 & !mode != 0 {
+            return false;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    let Ok(f) = std::fs::File::open(path) else { return false };
+    let mut have = Vec::with_capacity(bytes.len());
+    // One byte more than expected, so a file that grew since the stat is seen as changed.
+    match f.take(bytes.len() as u64 + 1).read_to_end(&mut have) {
+        Ok(_) => have == bytes,
+        Err(_) => false,
+    }
 }
 
 /// Writes generated output atomically without fsync: [`write_file`] with
@@ -207,8 +268,18 @@ pub fn write_all(dir: &Path, files: &[OutputFile]) -> Result<(), Error> {
             return Err(Error::Failed(format!("refusing to write outside {}: {}", dir.display(), f.path.display())));
         }
     }
+    // Each folder is created once, not once per file: a fleet render writes tens of
+    // thousands of files into a few thousand folders.
+    let mut made: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
     for f in files {
-        write_atomic(&dir.join(&f.path), &f.contents, f.mode)?;
+        let path = dir.join(&f.path);
+        let parent = parent_dir(&path);
+        if !made.contains(&parent) {
+            std::fs::create_dir_all(&parent)
+                .map_err(|source| Error::Write { path: path.display().to_string(), source })?;
+            made.insert(parent);
+        }
+        write_file_in(&path, &f.contents, f.mode, Durability::Regenerable, false)?;
     }
     Ok(())
 }
@@ -296,6 +367,43 @@ mod tests {
         assert_eq!(read_bounded(&b"abc"[..], "x", 3).unwrap(), "abc");
         let e = read_bounded(&b"a\xffb"[..], "x", 10).unwrap_err().to_string();
         assert!(e.contains("not UTF-8") && e.contains("offset 1"), "{e}");
+    }
+
+    /// Regression: re-running a tool rewrote every unchanged file; on the build machine each
+    /// replaced file cost a synchronous discard (kube-bootstrap's 12 manifests: ~40 ms).
+    #[cfg(unix)]
+    #[test]
+    fn identical_rewrite_keeps_the_file_but_a_wider_mode_or_new_bytes_replace_it() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("hosts/a/network.nix");
+        write_all(dir.path(), &[OutputFile::text("hosts/a/network.nix", "{ }\n")]).unwrap();
+        let ino = std::fs::metadata(&p).unwrap().ino();
+        write_all(dir.path(), &[OutputFile::text("hosts/a/network.nix", "{ }\n")]).unwrap();
+        assert_eq!(std::fs::metadata(&p).unwrap().ino(), ino, "unchanged file was replaced");
+        // Same bytes, but the file may be read by others and the new one must not be.
+        write_atomic(&p, b"{ }\n", Some(0o600)).unwrap();
+        let meta = std::fs::metadata(&p).unwrap();
+        assert_ne!(meta.ino(), ino);
+        assert_eq!(meta.permissions().mode() & 0o077, 0);
+        // New bytes of the same length are written.
+        let ino = meta.ino();
+        write_atomic(&p, b"{ }\t", Some(0o600)).unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"{ }\t");
+        assert_ne!(std::fs::metadata(&p).unwrap().ino(), ino);
+        // A symlink with the right target contents is replaced by a file.
+        let target = dir.path().join("target.nix");
+        std::fs::write(&target, b"{ }\n").unwrap();
+        let link = dir.path().join("link.nix");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_atomic(&link, b"{ }\n", None).unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().is_file());
+        // Durable writes always write (the old contents may never have been fsynced).
+        let ino = std::fs::metadata(&p).unwrap().ino();
+        write_file(&p, b"{ }\t", Some(0o600), Durability::Durable).unwrap();
+        assert_ne!(std::fs::metadata(&p).unwrap().ino(), ino);
+        let names: Vec<_> = std::fs::read_dir(p.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, ["network.nix"], "no temporary file left");
     }
 
     #[test]

@@ -991,12 +991,27 @@ pub fn lint(paths: &[PathBuf]) -> Result<Vec<crate::lint::Finding>, Error> {
         collect(p, &mut files)?;
     }
     files.sort();
+    let limit = n3x_core::io::max_input_size()?;
     let mut out = Vec::new();
     for f in files {
-        let bytes = std::fs::read(&f).map_err(|source| Error::Read { path: f.display().to_string(), source })?;
+        let name = f.display().to_string();
+        let file = std::fs::File::open(&f).map_err(|source| Error::Read { path: name.clone(), source })?;
+        // Within the input cap like every read; a bigger file is a finding (it cannot
+        // be checked, so it cannot pass), not a crash or a silent skip.
+        let Some(bytes) = n3x_core::io::read_bytes_within(file, &name, limit)? else {
+            out.push(crate::lint::Finding {
+                file: name,
+                line: 0,
+                message: format!(
+                    "larger than the input limit of {}, so lint cannot check it: remove it from the tree, or raise the limit with {}=SIZE",
+                    n3x_core::units::ByteSize(limit),
+                    n3x_core::io::MAX_INPUT_ENV
+                ),
+            });
+            continue;
+        };
         // Lossy: a key inside a file with some binary bytes is still found.
         let text = String::from_utf8_lossy(&bytes);
-        let name = f.display().to_string();
         out.extend(crate::lint::check_text(&name, &text));
         let Some(c) = &cfg else { continue };
         let rel = rel_to(&c.dir, &f);

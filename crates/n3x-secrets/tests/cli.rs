@@ -512,6 +512,30 @@ fn lint_reads_every_file_by_content() {
     assert!(!out.contains(secret), "lint never prints the secret:\n{out}");
 }
 
+/// Regression (issue 11): lint read files without the input size cap. A file over
+/// N3X_MAX_INPUT_SIZE is a finding (it cannot be checked, so it cannot pass); the files
+/// within the cap are still checked.
+#[test]
+fn lint_reports_a_file_over_the_input_cap_as_a_finding() {
+    let s = Sandbox::new();
+    s.write("tree/big.bin", &"x".repeat(2048));
+    s.write("tree/small.txt", "# nothing secret here\n");
+    s.write("tree/id", "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n");
+    let out = findings(s.n3x().env("N3X_MAX_INPUT_SIZE", "1KiB").args(["lint", "tree"]).output().unwrap(), "lint");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines.iter().any(|l| l.contains("tree/big.bin")
+            && l.contains("input limit of 1024")
+            && l.contains("N3X_MAX_INPUT_SIZE")),
+        "{out}"
+    );
+    assert!(lines.iter().any(|l| l.contains("tree/id:1:")), "{out}");
+    // Without the low cap the big file is read and clean.
+    let out = findings(s.n3x().args(["lint", "tree"]).output().unwrap(), "lint");
+    assert!(!out.contains("big.bin"), "{out}");
+}
+
 /// The host-key lifecycle without hand edits: `bootstrap-host --host-keys` records the
 /// key, `sops-config --host-keys` makes it a recipient, `lint` sees the secret file lacks
 /// it, `init --update-keys` re-wraps the data key, and the host's identity opens the file
