@@ -56,16 +56,7 @@ fn setup(drops: bool) -> Option<Setup> {
 }
 
 fn update(s: &Setup, extra: &[&str]) -> (i32, DeployReport, String) {
-    let path = format!("{}:{}", s.deployer_bin.display(), std::env::var("PATH").unwrap());
-    let out = common::cmd(&s.node, &s.inv, "update")
-        .args(["--deployer-system", "x86_64-linux", "--format", "json", "--poll", "1"])
-        .args(extra)
-        .env("PATH", path)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let r: DeployReport = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
-    (out.status.code().unwrap(), r, stderr)
+    common::run_update(&s.node, &s.inv, &s.deployer_bin, extra)
 }
 
 fn kill_restarted_sshd(dir: &Path) {

@@ -108,20 +108,15 @@ fn fleet(unready: Option<&str>) -> Option<Fleet> {
 }
 
 fn update(f: &Fleet, extra: &[&str]) -> (i32, DeployReport, Vec<Value>) {
-    let path = format!("{}:{}", f.deployer_bin().display(), std::env::var("PATH").unwrap());
-    let out = common::cmd(&f.nodes[0], &f.inv, "update")
-        .args(["--deployer-system", "x86_64-linux", "--format", "json", "--poll", "1", "--batch", "3"])
-        .args(["--rollback-after", "60", "--confirm-timeout", "10"])
-        .args(extra)
-        .env("PATH", path)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let r: DeployReport = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    let args: Vec<&str> = ["--batch", "3", "--rollback-after", "60", "--confirm-timeout", "10"]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .collect();
+    let (code, r, stderr) = common::run_update(&f.nodes[0], &f.inv, &f.deployer_bin(), &args);
     // Every line of the event stream is one whole JSON object.
     let events: Vec<Value> =
         stderr.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("torn line {l:?}: {e}"))).collect();
-    (out.status.code().unwrap(), r, events)
+    (code, r, events)
 }
 
 fn order(r: &DeployReport) -> Vec<(&str, NodeStatus)> {
