@@ -575,6 +575,24 @@ pub(super) fn facts_rules(inv: &Inventory, facts: &[Facts], d: &mut Diagnostics)
                 .with_help("fix the node's hardware profile (or probe the right machine)"),
             );
         }
+        // A probed machine controls these lines: an ed25519 key that does not parse would
+        // leave the node without the key it is meant to decrypt its secrets with.
+        for k in f.host_keys.iter().filter(|k| k.starts_with("ssh-ed25519 ")) {
+            let parsed = k.parse::<crate::keys::SshPublicKey>();
+            if let Some(why) = match &parsed {
+                Err(e) => Some(e.clone()),
+                Ok(p) if p.ed25519_bytes().is_none() => Some("the key data does not hold an ed25519 key".into()),
+                Ok(_) => None,
+            } {
+                d.push(
+                    Diagnostic::error(
+                        node_path(i, "hostKey"),
+                        format!("the probe of {} reported a host key n3x cannot use: {why}", n.name),
+                    )
+                    .with_help("probe the machine again, or set the node's hostKey from `ssh-keyscan -t ed25519 HOST`"),
+                );
+            }
+        }
         let disks: [(&str, Option<&str>, Option<u64>); 2] = [
             (
                 "disk",
