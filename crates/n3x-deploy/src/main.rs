@@ -366,10 +366,25 @@ fn load(input: &Input) -> Result<Cluster, Error> {
     if problems.has_errors() {
         return Err(Error::Rejected(problems));
     }
-    let (cluster, warnings) = n3x_core::normalize::load_cluster_with_facts(&doc, &facts)?;
+    let (mut cluster, warnings) = n3x_core::normalize::load_cluster_with_facts(&doc, &facts)?;
     report_warnings(TOOL, &warnings, input.deny_warnings)?;
+    // Host keys recorded in the repository (hostkeys/<node>.pub, by install, bootstrap-host
+    // or host-key; render reads them too) count as the node's hostKey where the inventory
+    // has none, so sessions to those nodes are pinned to them. The inventory's key wins.
+    let recorded = Path::new(RECORDED_HOST_KEYS);
+    if recorded.is_dir() {
+        for w in n3x_secrets::app::apply_host_keys(&mut cluster, recorded)? {
+            if input.deny_warnings {
+                return Err(Error::Failed(w));
+            }
+            eprintln!("{TOOL}: warning: {w}");
+        }
+    }
     Ok(cluster)
 }
+
+/// Where the cluster repository records host public keys (`hostkeys/<node>.pub`).
+const RECORDED_HOST_KEYS: &str = "hostkeys";
 
 /// This machine's Nix system double.
 fn this_system() -> String {
