@@ -219,6 +219,9 @@ enum Command {
         /// The targets run an installer image: skip the host-key check.
         #[arg(long)]
         installer: bool,
+        /// Probe at most N nodes at once.
+        #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        parallel: u16,
     },
     /// Install a node: preflight, show what is erased, confirm, host key, nixos-anywhere, wait.
     ///
@@ -561,10 +564,11 @@ fn dispatch(cli: Cli, code: &std::cell::Cell<u8>) -> Result<(), Error> {
             );
             emit(output.as_deref(), &to_json(&plan(&cluster, &opts)?)?)
         }
-        Command::Preflight { nodes, machines, installer } => {
+        Command::Preflight { nodes, machines, installer, parallel } => {
             let mut run = Run::start("preflight", &machines)?;
             let connect = plain(&run.ssh);
-            n3x_deploy::preflight::run(&run.cluster, &nodes, PreflightOptions { installer }, &connect, &mut run.rec)?;
+            let opts = PreflightOptions { installer };
+            n3x_deploy::preflight::run(&run.cluster, &nodes, opts, usize::from(parallel), &connect, &mut run.rec)?;
             code.set(finish(&mut run.rec, &machines.run)?);
             Ok(())
         }
