@@ -36,8 +36,25 @@ pub(super) fn inventory_rules(inv: &Inventory, d: &mut Diagnostics) {
     address_families(inv, d);
     for (i, n) in inv.nodes.iter().enumerate() {
         hardware(i, n, d);
+        netplan_lines(i, n, d);
     }
     credentials(inv, d);
+}
+
+/// Every string of an embedded netplan document is one line: n3x-netplan renders them
+/// into line-oriented networkd units, and normalize passes the document on as it is, so
+/// a line break is refused here, where the Cluster is made (n3x-netplan refuses it too).
+fn netplan_lines(i: usize, n: &NodeSpec, d: &mut Diagnostics) {
+    let Some(doc) = &n.netplan else { return };
+    for path in crate::comment::strings_with_line_breaks(doc) {
+        d.push(
+            Diagnostic::error(
+                crate::source::join_key(&node_path(i, "netplan"), &path),
+                "a netplan value may not contain a line break (it would start a new line in a networkd unit)",
+            )
+            .with_help("write the value on one line; a list of values is a YAML list"),
+        );
+    }
 }
 
 /// `cni: cilium` is refused: n3x would start k3s without flannel and network policy
