@@ -13,7 +13,12 @@ let
   server = config.n3x.role == "server";
   kubeconfig = "/etc/rancher/k3s/k3s.yaml";
   # k3s >= 1.31 ships containerd 2 and reads a version-3 template; "base" is k3s's own
-  # generated configuration, to which the runtime is added.
+  # generated configuration, to which the runtime is added. NixOS passes the text with
+  # `--containerd-config-template FILE`, so the file name (config.toml.tmpl versus
+  # config-v3.toml.tmpl) does not matter, only the plugin names: containerd 2's CRI runtime
+  # plugin is 'io.containerd.cri.v1.runtime' (v2 configs said "io.containerd.grpc.v1.cri").
+  # `--write-kubeconfig-group` exists since k3s v1.30.2 (k3s-io/k3s#9209, backported to
+  # 1.27.14/1.28.10/1.29.x); nixos-26.05's k3s is newer.
   nvidiaTemplate = ''
     {{ template "base" . }}
 

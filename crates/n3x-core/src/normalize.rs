@@ -400,11 +400,7 @@ fn normalize_node(
     }
     let node_ip = n.addresses.get("cluster").copied();
     let ssh = n.ssh.clone().unwrap_or_default();
-    let host_key = n
-        .host_key
-        .as_ref()
-        .map(ToString::to_string)
-        .or_else(|| facts.and_then(|f| f.host_keys.iter().find(|k| k.starts_with("ssh-ed25519 ")).cloned()));
+    let host_key = n.host_key.as_ref().map(ToString::to_string).or_else(|| facts.and_then(probed_host_key));
     let k3s = n.k3s.clone().unwrap_or_default();
     Ok(Node {
         name: n.name.clone(),
@@ -607,6 +603,17 @@ fn normalize_network(
         routes,
         netplan: n.netplan.clone(),
     })
+}
+
+/// The probed ed25519 host key, written as n3x writes keys: only a key that parses (a
+/// probed machine controls this text; the facts rules report one that does not).
+fn probed_host_key(f: &Facts) -> Option<String> {
+    f.host_keys
+        .iter()
+        .filter(|k| k.starts_with("ssh-ed25519 "))
+        .find_map(|k| k.parse::<crate::keys::SshPublicKey>().ok())
+        .filter(|k| k.ed25519_bytes().is_some())
+        .map(|k| k.to_string())
 }
 
 /// The default path of a field of node `i`, for messages.

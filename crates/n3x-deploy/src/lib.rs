@@ -45,6 +45,17 @@ pub fn select<'a>(
     Ok(cluster.nodes.iter().filter(|x| names.is_empty() || names.iter().any(|n| n == x.name.as_str())).collect())
 }
 
+/// The cluster node a plan entry names; a plan that names a node the cluster does not
+/// have was made from another inventory.
+pub fn planned_node<'a>(
+    cluster: &'a n3x_core::Cluster,
+    nr: &n3x_core::rollout::NodeRollout,
+) -> Result<&'a n3x_core::cluster::Node, n3x_core::Error> {
+    cluster
+        .node(nr.node.as_str())
+        .ok_or_else(|| n3x_core::Error::Failed(format!("the plan names {} but the cluster has no such node", nr.node)))
+}
+
 /// The JSON Schema of the RolloutPlan or DeployReport document, generated from the
 /// types (committed as `schemas/rolloutplan.schema.json` and `schemas/deployreport.schema.json`).
 pub fn schema(report: bool) -> Result<String, n3x_core::Error> {

@@ -2,9 +2,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use n3x_core::cli::{report_warnings, run, Error};
+use n3x_core::cluster::Node;
 use n3x_core::io::{read_document, to_json, write_atomic, write_stdout};
 use n3x_core::rollout::Action;
 use n3x_core::Cluster;
@@ -48,26 +50,63 @@ struct PlanArgs {
     /// Only these nodes (comma-separated or repeated); all when absent.
     #[arg(long, value_delimiter = ',', value_name = "NODE")]
     nodes: Vec<String>,
+    #[command(flatten)]
+    waves: WaveArgs,
+    #[command(flatten)]
+    join: JoinArgs,
+    #[command(flatten)]
+    build: BuildArgs,
+    /// SSH private key passed to nixos-anywhere and nix (else the agent's).
+    #[arg(long, short = 'i', value_name = "FILE")]
+    identity: Option<PathBuf>,
+}
+
+/// The shape of the waves and the rollback timer (plan, update).
+#[derive(Debug, clap::Args)]
+struct WaveArgs {
     /// Agents per wave.
     #[arg(long, default_value_t = 5, value_name = "N")]
     batch: usize,
     /// Update this node alone first; the rest waits for its health gate.
     #[arg(long, value_name = "NODE")]
     canary: Option<String>,
+    /// Seconds after the switch at which an unconfirmed node rolls itself back.
+    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+    rollback_after: u64,
+}
+
+/// Whether the cluster already runs, for an install of its first server (plan, install).
+#[derive(Debug, clap::Args)]
+struct JoinArgs {
     /// The cluster already runs: a reinstalled first server joins through another server.
     #[arg(long, conflicts_with = "first_bring_up")]
     cluster_up: bool,
     /// The cluster does not run yet: the first server initializes it.
     #[arg(long)]
     first_bring_up: bool,
+}
+
+impl JoinArgs {
+    /// `None` when neither was said: the planner decides where that is safe.
+    fn cluster_up(&self) -> Option<bool> {
+        match (self.cluster_up, self.first_bring_up) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        }
+    }
+}
+
+/// What every subcommand that reaches machines takes: the input, how to reach the nodes,
+/// where the record of the run goes.
+#[derive(Debug, clap::Args)]
+struct Machines {
     #[command(flatten)]
-    build: BuildArgs,
-    /// Seconds a switched node has to answer before it rolls itself back.
-    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
-    rollback_after: u64,
-    /// SSH private key passed to nixos-anywhere and nix (else the agent's).
-    #[arg(long, short = 'i', value_name = "FILE")]
-    identity: Option<PathBuf>,
+    input: Input,
+    #[command(flatten)]
+    ssh: SshArgs,
+    #[command(flatten)]
+    run: RunArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -176,14 +215,13 @@ enum Command {
         #[arg(value_name = "NODE")]
         nodes: Vec<String>,
         #[command(flatten)]
-        input: Input,
-        #[command(flatten)]
-        ssh: SshArgs,
-        #[command(flatten)]
-        run: RunArgs,
+        machines: Machines,
         /// The targets run an installer image: skip the host-key check.
         #[arg(long)]
         installer: bool,
+        /// Probe at most N nodes at once.
+        #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        parallel: u16,
     },
     /// Install a node: preflight, show what is erased, confirm, host key, nixos-anywhere, wait.
     ///
@@ -198,11 +236,7 @@ enum Command {
         #[arg(value_name = "NODE")]
         node: String,
         #[command(flatten)]
-        input: Input,
-        #[command(flatten)]
-        ssh: SshArgs,
-        #[command(flatten)]
-        run: RunArgs,
+        machines: Machines,
         #[command(flatten)]
         build: BuildArgs,
         /// Print every step and touch nothing.
@@ -214,12 +248,8 @@ enum Command {
         /// The target runs an installer image (its host key is not the node's; skip that preflight check).
         #[arg(long)]
         installer: bool,
-        /// The cluster already runs: a reinstalled first server joins through another server.
-        #[arg(long, conflicts_with = "first_bring_up")]
-        cluster_up: bool,
-        /// The cluster does not run yet: the first server initializes it.
-        #[arg(long)]
-        first_bring_up: bool,
+        #[command(flatten)]
+        join: JoinArgs,
         /// Seconds to wait for the installed node to come back.
         #[arg(long, default_value_t = 900, value_name = "SECONDS")]
         wait_timeout: u64,
@@ -244,25 +274,14 @@ enum Command {
         #[arg(value_name = "NODE")]
         nodes: Vec<String>,
         #[command(flatten)]
-        input: Input,
-        #[command(flatten)]
-        ssh: SshArgs,
-        #[command(flatten)]
-        run: RunArgs,
+        machines: Machines,
         #[command(flatten)]
         build: BuildArgs,
-        /// Agents per wave.
-        #[arg(long, default_value_t = 5, value_name = "N")]
-        batch: usize,
+        #[command(flatten)]
+        waves: WaveArgs,
         /// At most N nodes of a wave at once (the wave's health gate follows when all are switched).
         #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
         parallel: u16,
-        /// Update this node alone first.
-        #[arg(long, value_name = "NODE")]
-        canary: Option<String>,
-        /// Seconds after the switch at which an unconfirmed node rolls itself back.
-        #[arg(long, default_value_t = 300, value_name = "SECONDS")]
-        rollback_after: u64,
         /// Seconds a fresh connection has to confirm the switch.
         #[arg(long, default_value_t = 120, value_name = "SECONDS")]
         confirm_timeout: u64,
@@ -288,11 +307,7 @@ enum Command {
         #[arg(value_name = "FILE")]
         path: Option<PathBuf>,
         #[command(flatten)]
-        input: Input,
-        #[command(flatten)]
-        ssh: SshArgs,
-        #[command(flatten)]
-        run: RunArgs,
+        machines: Machines,
         /// The flake the rendered generations come from.
         #[arg(long, default_value = ".", value_name = "REF")]
         flake: String,
@@ -312,11 +327,7 @@ enum Command {
         #[arg(value_name = "NODE", required = true)]
         nodes: Vec<String>,
         #[command(flatten)]
-        input: Input,
-        #[command(flatten)]
-        ssh: SshArgs,
-        #[command(flatten)]
-        run: RunArgs,
+        machines: Machines,
     },
     /// Print the JSON Schema of the RolloutPlan or DeployReport document.
     ///
@@ -355,46 +366,55 @@ fn load(input: &Input) -> Result<Cluster, Error> {
     if problems.has_errors() {
         return Err(Error::Rejected(problems));
     }
-    let (cluster, warnings) = n3x_core::normalize::load_cluster_with_facts(&doc, &facts)?;
+    let (mut cluster, warnings) = n3x_core::normalize::load_cluster_with_facts(&doc, &facts)?;
     report_warnings(TOOL, &warnings, input.deny_warnings)?;
+    // Host keys recorded in the repository (hostkeys/<node>.pub, by install, bootstrap-host
+    // or host-key; render reads them too) count as the node's hostKey where the inventory
+    // has none, so sessions to those nodes are pinned to them. The inventory's key wins.
+    let recorded = Path::new(RECORDED_HOST_KEYS);
+    if recorded.is_dir() {
+        for w in n3x_secrets::app::apply_host_keys(&mut cluster, recorded)? {
+            if input.deny_warnings {
+                return Err(Error::Failed(w));
+            }
+            eprintln!("{TOOL}: warning: {w}");
+        }
+    }
     Ok(cluster)
 }
+
+/// Where the cluster repository records host public keys (`hostkeys/<node>.pub`).
+const RECORDED_HOST_KEYS: &str = "hostkeys";
 
 /// This machine's Nix system double.
 fn this_system() -> String {
     format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS)
 }
 
-fn plan_options(p: &PlanArgs) -> PlanOptions {
+/// The planner's options from the shared argument groups; `waves` and `join` are absent
+/// where the subcommand has no such choice (install has no waves, update no join).
+fn plan_options(
+    action: Action,
+    nodes: Vec<String>,
+    waves: Option<&WaveArgs>,
+    join: Option<&JoinArgs>,
+    build: &BuildArgs,
+    identity: Option<&Path>,
+) -> PlanOptions {
+    let d = PlanOptions::default();
     PlanOptions {
-        action: match p.action {
-            ActionArg::Install => Action::Install,
-            ActionArg::Update => Action::Update,
-        },
-        nodes: p.nodes.clone(),
-        batch: p.batch,
-        canary: p.canary.clone(),
-        cluster_up: if p.cluster_up {
-            Some(true)
-        } else if p.first_bring_up {
-            Some(false)
-        } else {
-            None
-        },
-        identity: p.identity.as_ref().map(|i| i.display().to_string()),
-        rollback_after: p.rollback_after,
-        ..build_options(&p.build)
-    }
-}
-
-fn build_options(b: &BuildArgs) -> PlanOptions {
-    PlanOptions {
-        flake: b.flake.clone(),
-        deployer_system: b.deployer_system.clone().unwrap_or_else(this_system),
-        binfmt: b.binfmt,
-        extra_files: b.extra_files.clone(),
-        luks_keys: b.luks_keys.clone(),
-        ..PlanOptions::default()
+        action,
+        nodes,
+        batch: waves.map_or(d.batch, |w| w.batch),
+        canary: waves.and_then(|w| w.canary.clone()),
+        rollback_after: waves.map_or(d.rollback_after, |w| w.rollback_after),
+        cluster_up: join.and_then(JoinArgs::cluster_up),
+        identity: identity.map(|i| i.display().to_string()),
+        flake: build.flake.clone(),
+        deployer_system: build.deployer_system.clone().unwrap_or_else(this_system),
+        binfmt: build.binfmt,
+        extra_files: build.extra_files.clone(),
+        luks_keys: build.luks_keys.clone(),
     }
 }
 
@@ -445,6 +465,35 @@ fn recorder(command: &str, a: &RunArgs) -> Result<Recorder, Error> {
     Ok(rec)
 }
 
+/// A machine-facing run: the cluster, how to reach its nodes, the record.
+struct Run {
+    cluster: Cluster,
+    ssh: n3x_deploy::connect::SshOptions,
+    rec: Recorder,
+}
+
+impl Run {
+    fn start(command: &str, m: &Machines) -> Result<Run, Error> {
+        Ok(Run { cluster: load(&m.input)?, ssh: ssh_options(&m.ssh), rec: recorder(command, &m.run)? })
+    }
+}
+
+/// Sessions checked against known_hosts only: targets that may still run an installer
+/// image (preflight, install's first contact).
+fn plain(o: &n3x_deploy::connect::SshOptions) -> impl Fn(&Node) -> Result<Box<dyn Remote>, String> + Sync + '_ {
+    move |n| Ok(Box::new(n3x_deploy::connect::connect(n, o)?) as Box<dyn Remote>)
+}
+
+/// Sessions to running nodes: pinned to the inventory's host key when it has one.
+fn pinned(o: &n3x_deploy::connect::SshOptions) -> impl Fn(&Node) -> Result<Box<dyn Remote>, String> + Sync + '_ {
+    move |n| {
+        Ok(Box::new(match &n.host_key {
+            Some(k) => n3x_deploy::connect::connect_expecting(n, o, k)?,
+            None => n3x_deploy::connect::connect(n, o)?,
+        }) as Box<dyn Remote>)
+    }
+}
+
 /// Prints the report (table or JSON), writes --report, and returns the exit code.
 fn finish(rec: &mut Recorder, a: &RunArgs) -> Result<u8, Error> {
     let report = rec.finish();
@@ -480,67 +529,85 @@ fn main() -> ExitCode {
     }
 }
 
+/// The admin identity `scripts/render` uses (`N3X_ADMIN_IDENTITY`, else
+/// `SOPS_AGE_KEY_FILE`), so the `.sops.yaml` an install rewrites is the one a render writes.
+fn admin_identity() -> Option<PathBuf> {
+    ["N3X_ADMIN_IDENTITY", "SOPS_AGE_KEY_FILE"]
+        .iter()
+        .find_map(|v| std::env::var_os(v).filter(|x| !x.is_empty()))
+        .map(PathBuf::from)
+}
+
+/// `nix eval --raw <flake>#…toplevel.outPath` of a node: the generation it must run.
+fn rendered_generation(flake: &str, n: &Node) -> Result<String, String> {
+    let attr = format!("{}.outPath", n3x_deploy::plan::toplevel_attr(flake, n.name.as_str()));
+    let o = std::process::Command::new("nix")
+        .args(["eval", "--raw", &attr])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run nix: {}", n3x_core::io::describe_io(&e)))?;
+    if o.status.success() {
+        Ok(String::from_utf8_lossy(&o.stdout).trim().to_string())
+    } else {
+        Err(format!("nix eval {attr}: {}", String::from_utf8_lossy(&o.stderr).trim()))
+    }
+}
+
+/// A TCP connect to `to` within `limit`: how long it took, or why not.
+fn tcp_answers(to: std::net::SocketAddr, limit: Duration) -> Result<Duration, String> {
+    let t = std::time::Instant::now();
+    std::net::TcpStream::connect_timeout(&to, limit).map(|_| t.elapsed()).map_err(|e| n3x_core::io::describe_io(&e))
+}
+
 fn dispatch(cli: Cli, code: &std::cell::Cell<u8>) -> Result<(), Error> {
+    let secs = Duration::from_secs;
     match cli.command {
-        Command::Preflight { nodes, input, ssh, run, installer } => {
-            let cluster = load(&input)?;
-            let opts = ssh_options(&ssh);
-            let mut rec = recorder("preflight", &run)?;
-            let connect = |n: &n3x_core::cluster::Node| -> Result<Box<dyn Remote>, String> {
-                Ok(Box::new(n3x_deploy::connect::connect(n, &opts)?))
-            };
-            n3x_deploy::preflight::run(&cluster, &nodes, PreflightOptions { installer }, &connect, &mut rec)?;
-            code.set(finish(&mut rec, &run)?);
-            Ok(())
-        }
         Command::Plan { path, mut input, plan: args, output } => {
             input.file = path.or(input.file);
             let cluster = load(&input)?;
-            let p = plan(&cluster, &plan_options(&args))?;
-            emit(output.as_deref(), &to_json(&p)?)
-        }
-        Command::Install {
-            node,
-            input,
-            ssh,
-            run,
-            build,
-            dry_run,
-            yes,
-            installer,
-            cluster_up,
-            first_bring_up,
-            wait_timeout,
-            poll,
-        } => {
-            let cluster = load(&input)?;
-            let popts = PlanOptions {
-                action: Action::Install,
-                nodes: vec![node.clone()],
-                cluster_up: if cluster_up {
-                    Some(true)
-                } else if first_bring_up {
-                    Some(false)
-                } else {
-                    None
-                },
-                identity: ssh.identity.as_ref().map(|i| i.display().to_string()),
-                ..build_options(&build)
+            let action = match args.action {
+                ActionArg::Install => Action::Install,
+                ActionArg::Update => Action::Update,
             };
-            let p = plan(&cluster, &popts)?;
+            let opts = plan_options(
+                action,
+                args.nodes.clone(),
+                Some(&args.waves),
+                Some(&args.join),
+                &args.build,
+                args.identity.as_deref(),
+            );
+            emit(output.as_deref(), &to_json(&plan(&cluster, &opts)?)?)
+        }
+        Command::Preflight { nodes, machines, installer, parallel } => {
+            let mut run = Run::start("preflight", &machines)?;
+            let connect = plain(&run.ssh);
+            let opts = PreflightOptions { installer };
+            n3x_deploy::preflight::run(&run.cluster, &nodes, opts, usize::from(parallel), &connect, &mut run.rec)?;
+            code.set(finish(&mut run.rec, &machines.run)?);
+            Ok(())
+        }
+        Command::Install { node, machines, build, dry_run, yes, installer, join, wait_timeout, poll } => {
+            let cluster = load(&machines.input)?;
+            let opts = plan_options(
+                Action::Install,
+                vec![node.clone()],
+                None,
+                Some(&join),
+                &build,
+                machines.ssh.identity.as_deref(),
+            );
+            let p = plan(&cluster, &opts)?;
             let Some(nr) = p.waves.iter().flat_map(|w| &w.nodes).next() else {
                 return Err(Error::Failed(format!("nothing to install for {node}")));
             };
             if dry_run {
                 return write_stdout(n3x_deploy::install::dry_run_text(nr).as_bytes());
             }
-            let opts = ssh_options(&ssh);
-            let mut rec = recorder("install", &run)?;
-            let connect = |n: &n3x_core::cluster::Node| -> Result<Box<dyn Remote>, String> {
-                Ok(Box::new(n3x_deploy::connect::connect(n, &opts)?))
-            };
-            let mut expecting = |n: &n3x_core::cluster::Node, key: &str| -> Result<Box<dyn Remote>, String> {
-                Ok(Box::new(n3x_deploy::connect::connect_expecting(n, &opts, key)?))
+            let mut run = Run { cluster, ssh: ssh_options(&machines.ssh), rec: recorder("install", &machines.run)? };
+            let connect = plain(&run.ssh);
+            let mut expecting = |n: &Node, key: &str| -> Result<Box<dyn Remote>, String> {
+                Ok(Box::new(n3x_deploy::connect::connect_expecting(n, &run.ssh, key)?))
             };
             let seams = n3x_deploy::install::Seams {
                 connect: &connect,
@@ -551,128 +618,60 @@ fn dispatch(cli: Cli, code: &std::cell::Cell<u8>) -> Result<(), Error> {
             let iopts = n3x_deploy::install::InstallOptions {
                 yes,
                 installer,
-                wait_timeout: std::time::Duration::from_secs(wait_timeout),
-                poll: std::time::Duration::from_secs(poll.max(1)),
+                wait_timeout: secs(wait_timeout),
+                poll: secs(poll.max(1)),
                 repo: PathBuf::from("."),
-                // The identity scripts/render uses, so .sops.yaml comes out as a render writes it.
-                admin_identity: ["N3X_ADMIN_IDENTITY", "SOPS_AGE_KEY_FILE"]
-                    .iter()
-                    .find_map(|v| std::env::var_os(v).filter(|x| !x.is_empty()))
-                    .map(PathBuf::from),
+                admin_identity: admin_identity(),
             };
-            n3x_deploy::install::install(&cluster, nr, &iopts, seams, &mut rec)?;
-            code.set(finish(&mut rec, &run)?);
+            n3x_deploy::install::install(&run.cluster, nr, &iopts, seams, &mut run.rec)?;
+            code.set(finish(&mut run.rec, &machines.run)?);
             Ok(())
         }
-        Command::Update {
-            nodes,
-            input,
-            ssh,
-            run,
-            build,
-            batch,
-            parallel,
-            canary,
-            rollback_after,
-            confirm_timeout,
-            poll,
-            dry_run,
-        } => {
-            let cluster = load(&input)?;
-            let popts = PlanOptions {
-                action: Action::Update,
-                nodes,
-                batch,
-                canary,
-                rollback_after,
-                identity: ssh.identity.as_ref().map(|i| i.display().to_string()),
-                ..build_options(&build)
-            };
-            let p = plan(&cluster, &popts)?;
+        Command::Update { nodes, machines, build, waves, parallel, confirm_timeout, poll, dry_run } => {
+            let cluster = load(&machines.input)?;
+            let opts =
+                plan_options(Action::Update, nodes, Some(&waves), None, &build, machines.ssh.identity.as_deref());
+            let p = plan(&cluster, &opts)?;
             if dry_run {
                 let text: String =
                     p.waves.iter().flat_map(|w| &w.nodes).map(n3x_deploy::install::dry_run_text).collect();
                 return write_stdout(text.as_bytes());
             }
-            let opts = ssh_options(&ssh);
-            let mut rec = recorder("update", &run)?;
-            let connect = |n: &n3x_core::cluster::Node| -> Result<Box<dyn Remote>, String> {
-                Ok(Box::new(match &n.host_key {
-                    Some(k) => n3x_deploy::connect::connect_expecting(n, &opts, k)?,
-                    None => n3x_deploy::connect::connect(n, &opts)?,
-                }))
-            };
+            let mut run = Run { cluster, ssh: ssh_options(&machines.ssh), rec: recorder("update", &machines.run)? };
             let uopts = n3x_deploy::update::UpdateOptions {
-                confirm_timeout: std::time::Duration::from_secs(confirm_timeout),
-                rollback_after: std::time::Duration::from_secs(rollback_after),
-                poll: std::time::Duration::from_secs(poll.max(1)),
+                confirm_timeout: secs(confirm_timeout),
+                rollback_after: secs(waves.rollback_after),
+                poll: secs(poll.max(1)),
                 parallel: usize::from(parallel),
             };
-            n3x_deploy::update::update(&cluster, &p, &uopts, &connect, &mut rec)?;
-            code.set(finish(&mut rec, &run)?);
+            let connect = pinned(&run.ssh);
+            n3x_deploy::update::update(&run.cluster, &p, &uopts, &connect, &mut run.rec)?;
+            code.set(finish(&mut run.rec, &machines.run)?);
             Ok(())
         }
-        Command::Verify { path, mut input, ssh, run, flake, no_generations } => {
-            input.file = path.or(input.file);
-            let cluster = load(&input)?;
-            let opts = ssh_options(&ssh);
-            let mut rec = recorder("verify", &run)?;
-            let connect = |n: &n3x_core::cluster::Node| -> Result<Box<dyn Remote>, String> {
-                Ok(Box::new(match &n.host_key {
-                    Some(k) => n3x_deploy::connect::connect_expecting(n, &opts, k)?,
-                    None => n3x_deploy::connect::connect(n, &opts)?,
-                }))
-            };
-            let mut expected = |n: &n3x_core::cluster::Node| -> Option<Result<String, String>> {
-                if no_generations {
-                    return None;
-                }
-                let attr = format!("{}.outPath", n3x_deploy::plan::toplevel_attr(&flake, n.name.as_str()));
-                Some(
-                    std::process::Command::new("nix")
-                        .args(["eval", "--raw", &attr])
-                        .stdin(std::process::Stdio::null())
-                        .output()
-                        .map_err(|e| format!("cannot run nix: {}", n3x_core::io::describe_io(&e)))
-                        .and_then(|o| {
-                            if o.status.success() {
-                                Ok(String::from_utf8_lossy(&o.stdout).trim().to_string())
-                            } else {
-                                Err(format!("nix eval {attr}: {}", String::from_utf8_lossy(&o.stderr).trim()))
-                            }
-                        }),
-                )
-            };
+        Command::Verify { path, mut machines, flake, no_generations } => {
+            machines.input.file = path.or(machines.input.file);
+            let mut run = Run::start("verify", &machines)?;
+            let mut expected = |n: &Node| (!no_generations).then(|| rendered_generation(&flake, n));
             // A fixed LoadBalancer address must answer from here, within --timeout.
-            let limit = std::time::Duration::from_secs(ssh.timeout.max(1));
-            let reach = |to: std::net::SocketAddr| -> Result<std::time::Duration, String> {
-                let t = std::time::Instant::now();
-                std::net::TcpStream::connect_timeout(&to, limit)
-                    .map(|_| t.elapsed())
-                    .map_err(|e| n3x_core::io::describe_io(&e))
-            };
-            n3x_deploy::verify::verify(&cluster, &connect, &mut expected, &reach, &mut rec);
-            code.set(finish(&mut rec, &run)?);
+            let limit = run.ssh.timeout;
+            let reach = |to| tcp_answers(to, limit);
+            let connect = pinned(&run.ssh);
+            n3x_deploy::verify::verify(&run.cluster, &connect, &mut expected, &reach, &mut run.rec);
+            code.set(finish(&mut run.rec, &machines.run)?);
             Ok(())
         }
-        Command::Rollback { nodes, input, ssh, run } => {
-            let cluster = load(&input)?;
-            let selected = n3x_deploy::select(&cluster, &nodes)?;
-            let opts = ssh_options(&ssh);
-            let mut rec = recorder("rollback", &run)?;
-            let connect = |n: &n3x_core::cluster::Node| -> Result<Box<dyn Remote>, String> {
-                Ok(Box::new(match &n.host_key {
-                    Some(k) => n3x_deploy::connect::connect_expecting(n, &opts, k)?,
-                    None => n3x_deploy::connect::connect(n, &opts)?,
-                }))
-            };
+        Command::Rollback { nodes, machines } => {
+            let mut run = Run::start("rollback", &machines)?;
+            let selected = n3x_deploy::select(&run.cluster, &nodes)?;
+            let connect = pinned(&run.ssh);
             for n in selected {
-                let status = n3x_deploy::update::rollback_node(&cluster, n, &connect, &mut rec)?;
+                let status = n3x_deploy::update::rollback_node(&run.cluster, n, &connect, &mut run.rec)?;
                 if status != n3x_core::rollout::NodeStatus::Done {
                     break;
                 }
             }
-            code.set(finish(&mut rec, &run)?);
+            code.set(finish(&mut run.rec, &machines.run)?);
             Ok(())
         }
         Command::Schema { kind } => {

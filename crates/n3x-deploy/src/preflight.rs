@@ -305,57 +305,82 @@ pub fn passed(checks: &[CheckResult]) -> bool {
     checks.iter().all(|c| c.status != CheckStatus::Fail)
 }
 
-/// Preflights `nodes` one after another, recording every check; returns whether all passed.
+/// Preflights `nodes`, at most `parallel` at once (each on its own thread with its own
+/// session), recording every check; returns whether all passed. Checks and node results
+/// come in inventory order whatever order the probes finished in.
 /// `connect` opens the session to a node (the SSH seam).
 pub fn run(
     cluster: &n3x_core::Cluster,
     nodes: &[String],
     opts: PreflightOptions,
+    parallel: usize,
     connect: &crate::Connector<'_>,
     rec: &mut crate::report::Recorder,
 ) -> Result<bool, n3x_core::Error> {
     let selected = crate::select(cluster, nodes)?;
+    let shared: &crate::report::Recorder = rec;
+    let results = crate::parallel::bounded(
+        &selected,
+        parallel,
+        |_| false,
+        |node| {
+            let mut fork = shared.fork();
+            let ok = preflight_one(node, opts, connect, &mut fork);
+            (fork, ok)
+        },
+    );
     let mut all = true;
-    for node in selected {
-        let started = std::time::Instant::now();
-        rec.event(
-            "preflight",
-            Some(node.name.as_str()),
-            serde_json::json!({"message": format!("probing {}@{}:{}", node.ssh.user, node.ssh.host, node.ssh.port)}),
-        );
-        let result = connect(node).and_then(|mut r| observe(node, r.as_mut()));
-        let (status, message) = match result {
-            Ok(o) => {
-                let checks = compare(node, &o, opts);
-                let ok = passed(&checks);
-                let failed: Vec<String> =
-                    checks.iter().filter(|c| c.status == CheckStatus::Fail).map(|c| c.name.clone()).collect();
-                for c in checks {
-                    rec.check(c);
-                }
-                if ok {
-                    (n3x_core::rollout::NodeStatus::Done, "preflight passed".to_string())
-                } else {
-                    (n3x_core::rollout::NodeStatus::Refused, format!("preflight failed: {}", failed.join(", ")))
-                }
-            }
-            Err(e) => {
-                rec.check(CheckResult {
-                    name: "reachable".into(),
-                    node: Some(node.name.to_string()),
-                    status: CheckStatus::Fail,
-                    evidence: e.clone(),
-                });
-                (n3x_core::rollout::NodeStatus::Refused, e)
-            }
-        };
-        all &= status == n3x_core::rollout::NodeStatus::Done;
-        rec.node(n3x_core::rollout::NodeReport {
-            node: node.name.clone(),
-            status,
-            message,
-            millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        });
+    for (fork, ok) in results.into_iter().flatten() {
+        all &= ok;
+        rec.absorb(fork);
     }
     Ok(all)
+}
+
+/// Probes one node and compares; records its checks and result, returns whether it passed.
+fn preflight_one(
+    node: &n3x_core::cluster::Node,
+    opts: PreflightOptions,
+    connect: &crate::Connector<'_>,
+    rec: &mut crate::report::Recorder,
+) -> bool {
+    let started = std::time::Instant::now();
+    rec.event(
+        "preflight",
+        Some(node.name.as_str()),
+        serde_json::json!({"message": format!("probing {}@{}:{}", node.ssh.user, node.ssh.host, node.ssh.port)}),
+    );
+    let result = connect(node).and_then(|mut r| observe(node, r.as_mut()));
+    let (status, message) = match result {
+        Ok(o) => {
+            let checks = compare(node, &o, opts);
+            let ok = passed(&checks);
+            let failed: Vec<String> =
+                checks.iter().filter(|c| c.status == CheckStatus::Fail).map(|c| c.name.clone()).collect();
+            for c in checks {
+                rec.check(c);
+            }
+            if ok {
+                (n3x_core::rollout::NodeStatus::Done, "preflight passed".to_string())
+            } else {
+                (n3x_core::rollout::NodeStatus::Refused, format!("preflight failed: {}", failed.join(", ")))
+            }
+        }
+        Err(e) => {
+            rec.check(CheckResult {
+                name: "reachable".into(),
+                node: Some(node.name.to_string()),
+                status: CheckStatus::Fail,
+                evidence: e.clone(),
+            });
+            (n3x_core::rollout::NodeStatus::Refused, e)
+        }
+    };
+    rec.node(n3x_core::rollout::NodeReport {
+        node: node.name.clone(),
+        status,
+        message,
+        millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    });
+    status == n3x_core::rollout::NodeStatus::Done
 }

@@ -137,9 +137,7 @@ fn switch_node(
     rec: &mut Recorder,
 ) -> Result<Switched, Error> {
     let t = Instant::now();
-    let node = cluster
-        .node(nr.node.as_str())
-        .ok_or_else(|| Error::Failed(format!("the plan names {} but the cluster has no such node", nr.node)))?;
+    let node = crate::planned_node(cluster, nr)?;
     let name = node.name.as_str();
     let mut outputs = Outputs::new();
     let mut session: Option<Box<dyn Remote>> = None;

@@ -56,16 +56,7 @@ fn setup(drops: bool) -> Option<Setup> {
 }
 
 fn update(s: &Setup, extra: &[&str]) -> (i32, DeployReport, String) {
-    let path = format!("{}:{}", s.deployer_bin.display(), std::env::var("PATH").unwrap());
-    let out = common::cmd(&s.node, &s.inv, "update")
-        .args(["--deployer-system", "x86_64-linux", "--format", "json", "--poll", "1"])
-        .args(extra)
-        .env("PATH", path)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let r: DeployReport = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
-    (out.status.code().unwrap(), r, stderr)
+    common::run_update(&s.node, &s.inv, &s.deployer_bin, extra)
 }
 
 fn kill_restarted_sshd(dir: &Path) {
@@ -178,3 +169,42 @@ fn rollback_switches_to_the_previous_profile_generation_and_checks_it_stand_in_n
     assert_eq!(again.status.code(), Some(1));
     assert!(r2.nodes[0].message.contains("no generation before"), "{}", r2.nodes[0].message);
 }
+
+#[test]
+fn recorded_host_key_pins_the_sessions_stand_in_switch() {
+    let Some(s) = setup(false) else { return };
+    // The inventory declares no hostKey; the repository records one for n100-1.
+    let text = std::fs::read_to_string(&s.inv).unwrap();
+    let text: String = text.lines().filter(|l| !l.contains("hostKey")).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&s.inv, text).unwrap();
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(repo.path().join("hostkeys")).unwrap();
+    let path = format!("{}:{}", s.deployer_bin.display(), std::env::var("PATH").unwrap());
+    let mut runs = 0;
+    for (recorded, code) in [(OTHER_KEY.to_string(), 1), (s.node.sshd.host_key.clone(), 0)] {
+        std::fs::write(repo.path().join("hostkeys/n100-1.pub"), format!("{recorded}\n")).unwrap();
+        // known_hosts lists the machine's real key: only the pinning can refuse it.
+        let out = common::cmd(&s.node, &s.inv, "update")
+            .args(["--deployer-system", "x86_64-linux", "--format", "json", "--poll", "1", "--confirm-timeout", "2"])
+            .current_dir(repo.path())
+            .env("PATH", &path)
+            .output()
+            .unwrap();
+        let r: DeployReport = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(code), "{r:#?}");
+        if code == 1 {
+            assert_eq!(r.nodes[0].status, NodeStatus::Failed);
+            assert!(r.nodes[0].message.contains("does not match"), "{}", r.nodes[0].message);
+            assert!(
+                !s.node.calls().contains("systemd-run"),
+                "nothing ran on a machine with another key: {}",
+                s.node.calls()
+            );
+        }
+        runs += 1;
+    }
+    assert_eq!(runs, 2);
+}
+
+/// A valid ed25519 host key that is not the test machine's.
+const OTHER_KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ8IaCWuV5wnZ3tvu25sQVBj/PXCpJkqA+vl41DBI7Vm root@n100-1";

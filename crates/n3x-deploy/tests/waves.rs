@@ -108,20 +108,15 @@ fn fleet(unready: Option<&str>) -> Option<Fleet> {
 }
 
 fn update(f: &Fleet, extra: &[&str]) -> (i32, DeployReport, Vec<Value>) {
-    let path = format!("{}:{}", f.deployer_bin().display(), std::env::var("PATH").unwrap());
-    let out = common::cmd(&f.nodes[0], &f.inv, "update")
-        .args(["--deployer-system", "x86_64-linux", "--format", "json", "--poll", "1", "--batch", "3"])
-        .args(["--rollback-after", "60", "--confirm-timeout", "10"])
-        .args(extra)
-        .env("PATH", path)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let r: DeployReport = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    let args: Vec<&str> = ["--batch", "3", "--rollback-after", "60", "--confirm-timeout", "10"]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .collect();
+    let (code, r, stderr) = common::run_update(&f.nodes[0], &f.inv, &f.deployer_bin(), &args);
     // Every line of the event stream is one whole JSON object.
     let events: Vec<Value> =
         stderr.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("torn line {l:?}: {e}"))).collect();
-    (out.status.code().unwrap(), r, events)
+    (code, r, events)
 }
 
 fn order(r: &DeployReport) -> Vec<(&str, NodeStatus)> {
@@ -273,4 +268,46 @@ fn progress_lines_on_a_terminal_only_real_script_pty() {
     assert!(!stderr.contains('\x1b'), "{stderr:?}");
     assert!(stderr.contains("n3x-deploy: n100-2 build: step: NIX_SSHOPTS="), "{stderr}");
     assert!(stderr.contains("n3x-deploy: n100-2: check: node-ready pass: Ready=True"), "{stderr}");
+}
+
+#[test]
+fn preflight_probes_nodes_in_parallel_and_reports_in_inventory_order_stand_in_uname() {
+    let Some(f) = fleet(None) else { return };
+    // `uname -m` (the probe's arch question) stays in flight for a second on every node and
+    // records how many probes were in flight at once.
+    let inflight = f.deployer.path().join("probing");
+    std::fs::create_dir_all(&inflight).unwrap();
+    let peaks = f.deployer.path().join("probe-peaks");
+    for n in &f.nodes {
+        common::stand_in(
+            &n.bin,
+            &n.dir.path().join("calls.log"),
+            "uname",
+            &format!(
+                "case \"$1\" in -m) me='{0}'/$$; touch \"$me\"; sleep 1; ls '{0}' | wc -l >> '{1}'; rm \"$me\"; echo x86_64;; \
+                 *) echo n100-1;; esac",
+                inflight.display(),
+                peaks.display()
+            ),
+        );
+    }
+    // known_hosts names the first node only; the others are trusted for this run and still
+    // checked against the inventory's hostKey (the host-key check).
+    let out = common::cmd(&f.nodes[0], &f.inv, "preflight")
+        .args(["--parallel", "3", "--format", "json", "--accept-new"])
+        .output()
+        .unwrap();
+    let r: DeployReport =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let names: Vec<&str> = r.nodes.iter().map(|n| n.node.as_str()).collect();
+    assert_eq!(names, NAMES, "{r:#?}");
+    assert_eq!(r.outcome, n3x_core::rollout::Outcome::Succeeded, "{r:#?}");
+    // Each node's checks follow one another, in inventory order.
+    let order: Vec<&str> = r.checks.iter().filter_map(|c| c.node.as_deref()).collect();
+    let mut dedup = order.clone();
+    dedup.dedup();
+    assert_eq!(dedup, NAMES, "{order:?}");
+    let p: Vec<usize> = std::fs::read_to_string(&peaks).unwrap().lines().map(|l| l.trim().parse().unwrap()).collect();
+    assert_eq!(p.len(), 5, "{p:?} {r:#?}");
+    assert_eq!(p.iter().max(), Some(&3), "at most --parallel probes at once, and that many: {p:?}");
 }

@@ -665,3 +665,42 @@ fn the_valid_control_input_is_accepted_by_every_reader() {
     checked += 1;
     assert_eq!(checked, 2 * INVENTORY_READERS.len() + NETPLAN_READERS.len() + SECRET_READERS.len() + 1);
 }
+
+// ---------------------------------------------------------------------------
+// Facts documents (what `probe` wrote; a probed machine controls their text)
+
+/// `normalize` and `check` of a valid inventory with a hostile Facts file: every one is
+/// refused with exit 1, a message naming the problem and nothing on stdout. The facts
+/// are deep (10^5 nested arrays), larger than the input cap (64 MiB), or carry a host
+/// key with a line break in it.
+#[test]
+fn hostile_facts_are_refused_by_normalize_and_check() {
+    let inventory = Path::new(env!("CARGO_MANIFEST_DIR")).join("../n3x-inventory/tests/bad/facts-contradict-arch.yaml");
+    let mut deep = String::from(r#"{"apiVersion": "n3x.dev/v1alpha1", "kind": "Facts", "node": "s1", "x": "#);
+    deep.push_str(&"[".repeat(100_000));
+    let mut big = String::from(r#"{"apiVersion": "n3x.dev/v1alpha1", "kind": "Facts", "node": "s1", "x": ""#);
+    big.push_str(&"a".repeat(65 << 20));
+    big.push_str("\"}");
+    let key = r#"{"apiVersion": "n3x.dev/v1alpha1", "kind": "Facts", "node": "s1", "hostname": "s1", "arch": "x86_64", "memory": 17179869184,
+        "disks": [{"name": "nvme0n1", "path": "/dev/nvme0n1", "byId": ["/dev/disk/by-id/nvme-s1"], "size": 512110190592}],
+        "nics": [{"name": "enp1s0", "mac": "3c:ec:ef:00:00:01"}],
+        "hostKeys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKs\n[Network]\nAddress=6.6.6.6/32"]}"#;
+    let cases: [(&str, &[u8], &[&str]); 3] = [
+        ("deep.json", deep.as_bytes(), &["depth", "deep", "nest", "recursion"]),
+        ("big.json", big.as_bytes(), SIZE_CAP),
+        ("host-key.json", key.as_bytes(), &["host key"]),
+    ];
+    let mut checked = 0;
+    for (name, bytes, names) in cases {
+        let (_d, facts) = temp_input(name, bytes);
+        for cmd in ["normalize", "check"] {
+            let s = Scratch::new();
+            let args: Vec<OsString> =
+                vec![cmd.into(), inventory.clone().into_os_string(), "--facts".into(), facts.clone().into_os_string()];
+            let o = run("n3x-inventory", &args, s.dir.path(), Stdin::Null);
+            assert_refused(&o, names);
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 6);
+}

@@ -56,6 +56,8 @@ fn corpus() -> Vec<PathBuf> {
         .collect();
     v.sort();
     v.push(root.join("templates/default/inventory.yaml"));
+    // The hardware profiles no example uses (rpi5, generic-aarch64).
+    v.push(root.join("crates/n3x-e2e/tests/inventories/arm-fleet.yaml"));
     v
 }
 
@@ -155,9 +157,11 @@ fn every_host_of_every_inventory_evaluates_with_the_n3x_modules() {
     let mut hosts_checked = 0;
     let mut options_checked = 0;
     let corpus = corpus();
+    let mut profiles = std::collections::BTreeSet::new();
     for inventory in &corpus {
         let out = tempfile::tempdir().unwrap();
         let c = render_tree(&bin, inventory, out.path(), &[]);
+        profiles.extend(c.nodes.iter().map(|n| n.hardware));
         assert!(release.contains(&c.nixpkgs.version().to_string()), "{}: unsupported release", inventory.display());
         let v = n3x_testkit::nixos_eval::eval_cluster(&nix, out.path())
             .unwrap_or_else(|e| panic!("{}: evaluation failed:\n{e}", inventory.display()));
@@ -198,8 +202,11 @@ fn every_host_of_every_inventory_evaluates_with_the_n3x_modules() {
             hosts_checked += 1;
         }
     }
-    assert_eq!(corpus.len(), 3);
-    assert!(hosts_checked >= 7, "only {hosts_checked} hosts checked");
+    assert_eq!(corpus.len(), 4);
+    assert!(hosts_checked >= 10, "only {hosts_checked} hosts checked");
+    // Every hardware profile's module was evaluated on some host.
+    let all: std::collections::BTreeSet<_> = n3x_core::model::Hardware::ALL.iter().copied().collect();
+    assert_eq!(profiles, all, "hardware profiles no corpus inventory evaluates");
     eprintln!("{hosts_checked} hosts, {options_checked} option values type-checked");
 }
 

@@ -217,3 +217,35 @@ impl TapMkdir for std::path::PathBuf {
         self
     }
 }
+
+/// The probed host decides how much its commands print: the probe reads each command's
+/// output within the input cap (`N3X_MAX_INPUT_SIZE`, 64 MiB by default) and refuses more
+/// with a clear error, exit 1 and no facts. Here the cap is set below what this machine's
+/// disk and NIC listings print (the inventory itself stays under it).
+#[test]
+fn probe_reads_command_output_within_the_input_cap() {
+    let Some(sshd) = n3x_testkit::Sshd::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let inv = inventory(dir.path(), sshd.port, &sshd.user);
+    let cap = std::fs::metadata(&inv).unwrap().len() + 64;
+    let listing = sh("lsblk -J -b -o NAME,TYPE,SIZE,PATH,MOUNTPOINT 2>/dev/null; ip -j link 2>/dev/null");
+    assert!(listing.len() as u64 > cap, "this machine's listings ({} bytes) fit under {cap}", listing.len());
+    let out_dir = dir.path().join("facts");
+    let out = probe()
+        .arg("probe")
+        .arg(&inv)
+        .arg("--out")
+        .arg(&out_dir)
+        .arg("--identity")
+        .arg(&sshd.identity)
+        .arg("--known-hosts")
+        .arg(sshd.known_hosts())
+        .env("N3X_MAX_INPUT_SIZE", cap.to_string())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(out.stdout.is_empty());
+    assert!(err.contains("its output") && err.contains("N3X_MAX_INPUT_SIZE"), "{err}");
+    assert!(!out_dir.join("local.json").exists(), "facts were written from a truncated listing");
+}

@@ -150,7 +150,62 @@ pub fn check(cluster: &Cluster, plans: &[NodeNetworkPlan], netplan_bases: &[Opti
             }
         }
     }
+    mtu_across_nodes(cluster, plans, netplan_bases, &mut diags);
     dedup(diags)
+}
+
+/// The MTU a link gets when netplan leaves it out.
+const DEFAULT_MTU: u32 = 1500;
+
+/// One network at different MTUs on different nodes, where a node's MTU comes from its
+/// embedded netplan document (the inventory-level rule in n3x-core sees only declared
+/// networks, so this is the only place such a node is compared). Flannel sizes pod
+/// interfaces from the link MTU, so pods on a 9000 node send frames a 1500 node drops.
+/// The effective MTU is the planned interface's: a VLAN's MTU has raised its link there.
+fn mtu_across_nodes(
+    cluster: &Cluster,
+    plans: &[NodeNetworkPlan],
+    netplan_bases: &[Option<String>],
+    diags: &mut Diagnostics,
+) {
+    // network -> (node index, node, effective MTU), in node order.
+    let mut per_net: BTreeMap<&str, Vec<(usize, &str, u32)>> = BTreeMap::new();
+    for (i, (node, plan)) in cluster.nodes.iter().zip(plans).enumerate() {
+        for iface in &plan.interfaces {
+            for net in &iface.networks {
+                let rows = per_net.entry(net.as_str()).or_default();
+                if !rows.iter().any(|r| r.0 == i) {
+                    rows.push((i, node.name.as_str(), iface.mtu.unwrap_or(DEFAULT_MTU)));
+                }
+            }
+        }
+    }
+    for (net, rows) in per_net {
+        let embedded = |i: usize| netplan_bases.get(i).is_some_and(Option::is_some);
+        let Some(&(first, first_name, _)) = rows.iter().find(|r| embedded(r.0)) else { continue };
+        let mut mtus: Vec<u32> = rows.iter().map(|r| r.2).collect();
+        mtus.sort_unstable();
+        mtus.dedup();
+        if mtus.len() < 2 {
+            continue;
+        }
+        let per_node: Vec<String> = rows.iter().map(|(_, n, m)| format!("{n} {m}")).collect();
+        let base = netplan_bases.get(first).cloned().flatten().unwrap_or_else(|| join_index("nodes", first));
+        diags.push(
+            Diagnostic::warning(
+                base,
+                format!(
+                    "network {net} runs at different MTUs across nodes ({}): {first_name}'s comes from its \
+                     embedded netplan document",
+                    per_node.join(", ")
+                ),
+            )
+            .with_help(format!(
+                "nodes on one network must agree on its MTU (flannel sizes pod interfaces from it): set the same \
+                 mtu for network {net} in every node's netplan document and in networks.{net}.mtu"
+            )),
+        );
+    }
 }
 
 /// The checks that need only one node's interfaces: gateways on-link, VLAN ids, bond

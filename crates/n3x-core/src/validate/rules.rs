@@ -36,8 +36,25 @@ pub(super) fn inventory_rules(inv: &Inventory, d: &mut Diagnostics) {
     address_families(inv, d);
     for (i, n) in inv.nodes.iter().enumerate() {
         hardware(i, n, d);
+        netplan_lines(i, n, d);
     }
     credentials(inv, d);
+}
+
+/// Every string of an embedded netplan document is one line: n3x-netplan renders them
+/// into line-oriented networkd units, and normalize passes the document on as it is, so
+/// a line break is refused here, where the Cluster is made (n3x-netplan refuses it too).
+fn netplan_lines(i: usize, n: &NodeSpec, d: &mut Diagnostics) {
+    let Some(doc) = &n.netplan else { return };
+    for path in crate::comment::strings_with_line_breaks(doc) {
+        d.push(
+            Diagnostic::error(
+                crate::source::join_key(&node_path(i, "netplan"), &path),
+                "a netplan value may not contain a line break (it would start a new line in a networkd unit)",
+            )
+            .with_help("write the value on one line; a list of values is a YAML list"),
+        );
+    }
 }
 
 /// `cni: cilium` is refused: n3x would start k3s without flannel and network policy
@@ -574,6 +591,24 @@ pub(super) fn facts_rules(inv: &Inventory, facts: &[Facts], d: &mut Diagnostics)
                 )
                 .with_help("fix the node's hardware profile (or probe the right machine)"),
             );
+        }
+        // A probed machine controls these lines: an ed25519 key that does not parse would
+        // leave the node without the key it is meant to decrypt its secrets with.
+        for k in f.host_keys.iter().filter(|k| k.starts_with("ssh-ed25519 ")) {
+            let parsed = k.parse::<crate::keys::SshPublicKey>();
+            if let Some(why) = match &parsed {
+                Err(e) => Some(e.clone()),
+                Ok(p) if p.ed25519_bytes().is_none() => Some("the key data does not hold an ed25519 key".into()),
+                Ok(_) => None,
+            } {
+                d.push(
+                    Diagnostic::error(
+                        node_path(i, "hostKey"),
+                        format!("the probe of {} reported a host key n3x cannot use: {why}", n.name),
+                    )
+                    .with_help("probe the machine again, or set the node's hostKey from `ssh-keyscan -t ed25519 HOST`"),
+                );
+            }
         }
         let disks: [(&str, Option<&str>, Option<u64>); 2] = [
             (

@@ -174,3 +174,23 @@ pub fn updatable(node: &Node, name: &str, new_extra: &str) -> (PathBuf, PathBuf)
     stand_in(&node.bin, &log, "nix-env", "true");
     (new, old)
 }
+
+/// `n3x-deploy update --format json …` against `inv` with `deployer_bin` first on PATH:
+/// exit code, the report, and stderr (the JSON-lines events).
+pub fn run_update(
+    node: &Node,
+    inv: &Path,
+    deployer_bin: &Path,
+    args: &[&str],
+) -> (i32, n3x_core::rollout::DeployReport, String) {
+    let path = format!("{}:{}", deployer_bin.display(), std::env::var("PATH").unwrap());
+    let out = cmd(node, inv, "update")
+        .args(["--deployer-system", "x86_64-linux", "--format", "json", "--poll", "1"])
+        .args(args)
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let r = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    (out.status.code().unwrap(), r, stderr)
+}
