@@ -230,6 +230,9 @@ enum Command {
         n3x-deploy install n100-1 -c cluster.json --installer            # asks for the node name\n  \
         n3x-deploy install n100-1 -c cluster.json --cluster-up --yes     # reinstall into the running cluster\n\n\
         Nothing is erased unless the preflight passed and the node name was typed back (or --yes).\n\
+        Run it in the rendered cluster repository: a new host key is recorded in hostkeys/ and the node's\n\
+        secrets are re-encrypted for it (.sops.yaml, updatekeys) with the admin identity from\n\
+        N3X_ADMIN_IDENTITY or SOPS_AGE_KEY_FILE, before nixos-anywhere runs.\n\
         --dry-run prints every step and touches nothing. Exit 5 when refused, 1 when a step failed.")]
     Install {
         /// The node to install.
