@@ -164,6 +164,15 @@ impl Strict<'_> {
         }
         Ok(())
     }
+    /// Counts a collection and returns the depth of its items, within the depth limit.
+    fn enter<E: serde::de::Error>(&mut self) -> Result<usize, E> {
+        self.counted()?;
+        let depth = self.depth + 1;
+        if depth > self.limits.max_depth {
+            return Err(E::custom("too deep"));
+        }
+        Ok(depth)
+    }
 }
 
 impl<'de> serde::de::DeserializeSeed<'de> for Strict<'_> {
@@ -219,11 +228,7 @@ impl<'de> serde::de::Visitor<'de> for Strict<'_> {
         Ok(Value::String(v))
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(mut self, mut seq: A) -> Result<Value, A::Error> {
-        self.counted()?;
-        let depth = self.depth + 1;
-        if depth > self.limits.max_depth {
-            return Err(serde::de::Error::custom("too deep"));
-        }
+        let depth = self.enter()?;
         let mut items = Vec::new();
         while let Some(v) = seq.next_element_seed(Strict { depth, count: &mut *self.count, limits: self.limits })? {
             items.push(v);
@@ -231,11 +236,7 @@ impl<'de> serde::de::Visitor<'de> for Strict<'_> {
         Ok(Value::Array(items))
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(mut self, mut map: A) -> Result<Value, A::Error> {
-        self.counted()?;
-        let depth = self.depth + 1;
-        if depth > self.limits.max_depth {
-            return Err(serde::de::Error::custom("too deep"));
-        }
+        let depth = self.enter()?;
         let mut out = Map::new();
         while let Some(k) = map.next_key::<String>()? {
             if k.contains('\0') || out.contains_key(&k) {

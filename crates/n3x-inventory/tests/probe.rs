@@ -27,6 +27,17 @@ fn probe() -> assert_cmd::Command {
     assert_cmd::Command::cargo_bin("n3x-inventory").unwrap()
 }
 
+/// `n3x-inventory probe INVENTORY --identity KEY --known-hosts FILE`.
+fn probe_as(
+    inv: &Path,
+    identity: impl AsRef<std::ffi::OsStr>,
+    known_hosts: impl AsRef<std::ffi::OsStr>,
+) -> assert_cmd::Command {
+    let mut c = probe();
+    c.arg("probe").arg(inv).arg("--identity").arg(identity).arg("--known-hosts").arg(known_hosts);
+    c
+}
+
 fn sh(cmd: &str) -> String {
     String::from_utf8(Command::new("sh").arg("-c").arg(cmd).output().unwrap().stdout).unwrap()
 }
@@ -36,15 +47,7 @@ fn probe_reports_this_machine() {
     let Some(sshd) = n3x_testkit::Sshd::start() else { return };
     let dir = tempfile::tempdir().unwrap();
     let inv = inventory(dir.path(), sshd.port, &sshd.user);
-    let out = probe()
-        .arg("probe")
-        .arg(&inv)
-        .arg("--identity")
-        .arg(&sshd.identity)
-        .arg("--known-hosts")
-        .arg(sshd.known_hosts())
-        .output()
-        .unwrap();
+    let out = probe_as(&inv, &sshd.identity, sshd.known_hosts()).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let facts: n3x_core::Facts = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(facts.node.as_str(), "local");
@@ -74,17 +77,7 @@ fn probe_reports_this_machine() {
 
     // --out writes one file per node.
     let out_dir = dir.path().join("facts");
-    probe()
-        .arg("probe")
-        .arg(&inv)
-        .arg("--out")
-        .arg(&out_dir)
-        .arg("--identity")
-        .arg(&sshd.identity)
-        .arg("--known-hosts")
-        .arg(sshd.known_hosts())
-        .assert()
-        .success();
+    probe_as(&inv, &sshd.identity, sshd.known_hosts()).arg("--out").arg(&out_dir).assert().success();
     assert!(out_dir.join("local.json").is_file());
 }
 
@@ -103,38 +96,20 @@ fn probe_refuses_a_changed_or_unknown_host_key() {
     )
     .unwrap();
     let out_dir = dir.path().join("facts");
-    probe()
-        .arg("probe")
-        .arg(&inv)
+    probe_as(&inv, &sshd.identity, &wrong)
         .arg("--out")
         .arg(&out_dir)
-        .arg("--identity")
-        .arg(&sshd.identity)
-        .arg("--known-hosts")
-        .arg(&wrong)
         .assert()
         .code(1)
         .stderr(predicate::str::contains("does not match").and(predicate::str::contains("refusing to connect")));
     assert!(!out_dir.exists(), "nothing may be written");
     let empty = dir.path().join("known_hosts_empty");
     std::fs::write(&empty, "").unwrap();
-    probe()
-        .arg("probe")
-        .arg(&inv)
-        .arg("--identity")
-        .arg(&sshd.identity)
-        .arg("--known-hosts")
-        .arg(&empty)
+    probe_as(&inv, &sshd.identity, &empty)
         .assert()
         .code(1)
         .stderr(predicate::str::contains("is not in").and(predicate::str::contains("--accept-new")));
-    probe()
-        .arg("probe")
-        .arg(&inv)
-        .arg("--identity")
-        .arg(&sshd.identity)
-        .arg("--known-hosts")
-        .arg(&empty)
+    probe_as(&inv, &sshd.identity, &empty)
         .arg("--accept-new")
         .assert()
         .success()
@@ -154,16 +129,7 @@ fn probe_explains_auth_and_connection_failures() {
         .status()
         .unwrap()
         .success());
-    probe()
-        .arg("probe")
-        .arg(&inv)
-        .arg("--identity")
-        .arg(&other)
-        .arg("--known-hosts")
-        .arg(sshd.known_hosts())
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("authentication as"));
+    probe_as(&inv, &other, sshd.known_hosts()).assert().code(1).stderr(predicate::str::contains("authentication as"));
     // A port nobody listens on.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let inv_closed = inventory(&dir.path().join("x").tap_mkdir(), closed, &sshd.user);
@@ -231,15 +197,9 @@ fn probe_reads_command_output_within_the_input_cap() {
     let listing = sh("lsblk -J -b -o NAME,TYPE,SIZE,PATH,MOUNTPOINT 2>/dev/null; ip -j link 2>/dev/null");
     assert!(listing.len() as u64 > cap, "this machine's listings ({} bytes) fit under {cap}", listing.len());
     let out_dir = dir.path().join("facts");
-    let out = probe()
-        .arg("probe")
-        .arg(&inv)
+    let out = probe_as(&inv, &sshd.identity, sshd.known_hosts())
         .arg("--out")
         .arg(&out_dir)
-        .arg("--identity")
-        .arg(&sshd.identity)
-        .arg("--known-hosts")
-        .arg(sshd.known_hosts())
         .env("N3X_MAX_INPUT_SIZE", cap.to_string())
         .output()
         .unwrap();
