@@ -6,6 +6,8 @@
 //! - a staged file whose bytes and mode equal the output's is dropped (the output keeps
 //!   its inode and mtime, so `make` and `git status` see nothing);
 //! - any other staged file is renamed over the output's (atomic: same file system);
+//! - a staged folder the output lacks (every folder of a first render, a new node's
+//!   `hosts/<node>/`) is renamed whole: one rename instead of one per file;
 //! - a file listed in the previous manifest ([`MANIFEST`]) but not staged now is removed,
 //!   and so are folders it leaves empty; only listed files are ever removed, so a file a
 //!   person added (or a create-once file such as `hosts/<node>/local.nix`) is never touched;
@@ -15,7 +17,7 @@
 //! is regenerable (see [`crate::io::Durability`]). This module touches the file system
 //! by design; it holds no rendering logic.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Component, Path, PathBuf};
 
 use crate::cli::Error;
@@ -176,6 +178,19 @@ fn same_file(a: &Path, b: &Path) -> std::io::Result<bool> {
     Ok(std::fs::read(a)? == std::fs::read(b)?)
 }
 
+/// Moves a whole staged folder to where the output has nothing; false when the stage is on
+/// another file system (the caller then moves its files one by one).
+fn move_folder(from: &Path, to: &Path) -> Result<bool, Error> {
+    if let Some(parent) = to.parent() {
+        std::fs::create_dir_all(parent).map_err(io_err(parent))?;
+    }
+    match std::fs::rename(from, to) {
+        Ok(()) => Ok(true),
+        Err(e) if e.raw_os_error() == Some(18) => Ok(false),
+        Err(source) => Err(Error::Write { path: to.display().to_string(), source }),
+    }
+}
+
 fn move_into(from: &Path, to: &Path) -> Result<(), Error> {
     if let Some(parent) = to.parent() {
         std::fs::create_dir_all(parent).map_err(io_err(parent))?;
@@ -205,6 +220,26 @@ fn move_into(from: &Path, to: &Path) -> Result<(), Error> {
     }
 }
 
+/// The top-most folder of `rel` (a staged file) that the output lacks, if any: such a
+/// folder moves whole. `known` caches, per folder, whether the output lacked it when the
+/// sync started, so later files of a moved folder find the same answer.
+fn new_folder<'a>(rel: &'a str, out: &Path, known: &mut HashMap<String, bool>) -> Option<&'a str> {
+    let mut end = 0;
+    while let Some(i) = rel[end..].find('/') {
+        let dir = &rel[..end + i];
+        let absent = *known.entry(dir.to_string()).or_insert_with(|| {
+            // Only a missing path is new; a file in the folder's place is reported by the
+            // per-file path with its own message.
+            matches!(std::fs::symlink_metadata(out.join(dir)), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
+        });
+        if absent {
+            return Some(dir);
+        }
+        end += i + 1;
+    }
+    None
+}
+
 /// Makes `out` hold what `stage` holds (see the module comment) and writes the new
 /// manifest. `stage` is consumed: moved files leave it; the caller removes the rest.
 pub fn sync_tree(stage: &Path, out: &Path, opts: &SyncOptions) -> Result<SyncReport, Error> {
@@ -215,11 +250,40 @@ pub fn sync_tree(stage: &Path, out: &Path, opts: &SyncOptions) -> Result<SyncRep
     let mut generated = BTreeSet::new();
     // Folders to fsync, by path (BTreeMap: a stable order, each folder once).
     let mut durable_dirs: BTreeMap<PathBuf, ()> = BTreeMap::new();
+    // A folder the output lacks (a first render, a new node) moves with one rename instead
+    // of one per file; the value says whether that rename worked (false: another file
+    // system, so its files are copied one by one).
+    let mut absent: HashMap<String, bool> = HashMap::new();
+    let mut moved: HashMap<String, bool> = HashMap::new();
     for rel in &staged {
         let rel = checked_rel(rel)
             .ok_or_else(|| Error::Failed(format!("{}: not a plain relative path", stage.join(rel).display())))?;
         let from = stage.join(rel);
         let to = out.join(rel);
+        if let Some(dir) = new_folder(rel, out, &mut absent) {
+            let whole = match moved.get(dir) {
+                Some(&done) => done,
+                None => {
+                    let done = move_folder(&stage.join(dir), &out.join(dir))?;
+                    moved.insert(dir.to_string(), done);
+                    done
+                }
+            };
+            if whole {
+                if matches(&opts.create_once, rel) {
+                    report.created_once.push(rel.to_string());
+                    continue;
+                }
+                generated.insert(rel.to_string());
+                report.added.push(rel.to_string());
+                if matches(&opts.durable, rel) {
+                    for d in [to.parent(), out.join(dir).parent()].into_iter().flatten() {
+                        durable_dirs.insert(d.to_path_buf(), ());
+                    }
+                }
+                continue;
+            }
+        }
         if matches(&opts.create_once, rel) {
             if !to.exists() {
                 move_into(&from, &to)?;
@@ -310,6 +374,7 @@ mod tests {
         let r = sync_tree(&stage, out.path(), &opts).unwrap();
         assert_eq!(r.added, vec!["hosts/a/default.nix", "hosts/b/default.nix", "secrets/hosts/b.yaml"]);
         assert_eq!(r.created_once, vec!["hosts/b/local.nix"]);
+        assert!(!stage.join("hosts").exists() && !stage.join("secrets").exists(), "new folders move whole");
         std::fs::remove_dir_all(&stage).unwrap();
 
         // The user edits local.nix and adds a file of their own; node b goes away.
@@ -318,8 +383,13 @@ mod tests {
         let before = std::fs::metadata(out.path().join("hosts/a/default.nix")).unwrap().modified().unwrap();
         put(&stage, "hosts/a/default.nix", "a");
         put(&stage, "flake.nix", "f");
+        put(&stage, "hosts/c/default.nix", "c");
+        put(&stage, "hosts/c/local.nix", "stub");
         let r = sync_tree(&stage, out.path(), &opts).unwrap();
-        assert_eq!(r.added, vec!["flake.nix"]);
+        assert_eq!(r.added, vec!["flake.nix", "hosts/c/default.nix"]);
+        assert_eq!(r.created_once, vec!["hosts/c/local.nix"]);
+        assert!(!stage.join("hosts/c").exists(), "a new node's folder moves whole");
+        assert!(stage.join("hosts/a/default.nix").exists(), "an unchanged file is dropped, not moved");
         assert_eq!(r.unchanged, 1);
         assert_eq!(r.removed, vec!["hosts/b/default.nix", "secrets/hosts/b.yaml"]);
         let after = std::fs::metadata(out.path().join("hosts/a/default.nix")).unwrap().modified().unwrap();
@@ -328,7 +398,10 @@ mod tests {
         assert!(out.path().join("notes.txt").is_file());
         assert!(!out.path().join("secrets").exists(), "the emptied folders go");
         let listed = read_manifest(out.path()).unwrap();
-        assert_eq!(listed.into_iter().collect::<Vec<_>>(), vec!["flake.nix", "hosts/a/default.nix"]);
+        assert_eq!(
+            listed.into_iter().collect::<Vec<_>>(),
+            vec!["flake.nix", "hosts/a/default.nix", "hosts/c/default.nix"]
+        );
     }
 
     #[test]

@@ -321,3 +321,36 @@ fn removing_a_node_removes_its_files_and_its_recipient() {
     assert!(plain.contains("k3s-agent-token"));
     check_tree(&bin, &out, &String::from_utf8_lossy(&r.stderr));
 }
+
+/// A step that fails inside one of the parallel lanes stops the render: exit 1, the
+/// step's own message, the lanes' logs and the stage gone, and the output as it was.
+/// The failing step is a stand-in (a script named n3x-netplan that exits 1), because no
+/// inventory that normalize accepts makes a later tool refuse it.
+#[cfg(unix)]
+#[test]
+fn a_failing_step_in_a_lane_leaves_the_output_as_it_was() {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = binaries();
+    let keys = tempfile::tempdir().unwrap();
+    let identity = keys.path().join("admin.agekey");
+    keygen(&bin, &identity);
+    let inventory = examples().into_iter().next().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let out = out.path().join("repo");
+    ok("make render", &make_render(&bin, &inventory, &out, &identity));
+    let before = snapshot(&out);
+
+    let broken = tempfile::tempdir().unwrap();
+    for tool in ["n3x-inventory", "n3x-disko", "n3x-kube-bootstrap", "n3x-secrets"] {
+        std::os::unix::fs::symlink(bin.join(tool), broken.path().join(tool)).unwrap();
+    }
+    let stand_in = broken.path().join("n3x-netplan");
+    std::fs::write(&stand_in, "#!/bin/sh\necho 'n3x-netplan: error: stand-in refuses' >&2\nexit 1\n").unwrap();
+    std::fs::set_permissions(&stand_in, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let r = make_render(broken.path(), &inventory, &out, &identity);
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert!(!r.status.success(), "the render succeeded:\n{stderr}");
+    assert!(stderr.contains("stand-in refuses"), "{stderr}");
+    assert!(stderr.contains("was left as it was"), "{stderr}");
+    assert_eq!(snapshot(&out), before, "the failed render changed the output");
+}

@@ -101,6 +101,23 @@ fn rel_to(dir: &Path, file: &Path) -> String {
     s.strip_prefix(&prefix).map(String::from).unwrap_or(s)
 }
 
+/// [`rel_to`] with the last folder's canonical path kept in `last` (folder, canonical).
+fn rel_to_cached(dir: &Path, file: &Path, last: &mut Option<(PathBuf, PathBuf)>) -> String {
+    let (Some(p), Some(n)) = (file.parent(), file.file_name()) else { return rel_to(dir, file) };
+    let canonical = match last {
+        Some((folder, canonical)) if folder == p => canonical.join(n),
+        _ => {
+            let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+            let Ok(c) = abs.canonicalize() else { return rel_to(dir, file) };
+            *last = Some((p.to_path_buf(), c.clone()));
+            c.join(n)
+        }
+    };
+    let s = canonical.display().to_string();
+    let prefix = format!("{}/", dir.display());
+    s.strip_prefix(&prefix).map(String::from).unwrap_or(s)
+}
+
 /// Recipients and crypt rule for encrypting `file`, as sops picks them.
 pub fn resolve_keys(
     file: &Path,
@@ -996,10 +1013,34 @@ pub fn lint(paths: &[PathBuf]) -> Result<Vec<crate::lint::Finding>, Error> {
     }
     files.sort();
     let limit = n3x_core::io::max_input_size()?;
+    // A fleet render's tree holds thousands of files and reading them is most of lint's
+    // time: each thread takes a contiguous share and the findings are joined in file order.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
+    let share = files.len().div_ceil(threads).max(1);
+    let results: Vec<Result<Vec<crate::lint::Finding>, Error>> = std::thread::scope(|s| {
+        let workers: Vec<_> =
+            files.chunks(share).map(|part| s.spawn(|| lint_files(part, cfg.as_ref(), limit))).collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_else(|_| Err(Error::Failed("lint: a worker thread failed".into()))))
+            .collect()
+    });
+    let mut out = Vec::new();
+    for r in results {
+        out.extend(r?);
+    }
+    Ok(out)
+}
+
+/// [`lint`] for one share of the files.
+fn lint_files(files: &[PathBuf], cfg: Option<&FoundConfig>, limit: u64) -> Result<Vec<crate::lint::Finding>, Error> {
+    // The files are sorted, so one folder's files come together: its canonical path is
+    // looked up once, not once per file.
+    let mut parent: Option<(PathBuf, PathBuf)> = None;
     let mut out = Vec::new();
     for f in files {
         let name = f.display().to_string();
-        let file = std::fs::File::open(&f).map_err(|source| Error::Read { path: name.clone(), source })?;
+        let file = std::fs::File::open(f).map_err(|source| Error::Read { path: name.clone(), source })?;
         // Within the input cap like every read; a bigger file is a finding (it cannot
         // be checked, so it cannot pass), not a crash or a silent skip.
         let Some(bytes) = n3x_core::io::read_bytes_within(file, &name, limit)? else {
@@ -1014,11 +1055,15 @@ pub fn lint(paths: &[PathBuf]) -> Result<Vec<crate::lint::Finding>, Error> {
             });
             continue;
         };
-        // Lossy: a key inside a file with some binary bytes is still found.
-        let text = String::from_utf8_lossy(&bytes);
+        // Lossy: a key inside a file with some binary bytes is still found (valid UTF-8,
+        // nearly every file, is checked by the faster `from_utf8` and borrowed).
+        let text = match std::str::from_utf8(&bytes) {
+            Ok(t) => std::borrow::Cow::Borrowed(t),
+            Err(_) => String::from_utf8_lossy(&bytes),
+        };
         out.extend(crate::lint::check_text(&name, &text));
-        let Some(c) = &cfg else { continue };
-        let rel = rel_to(&c.dir, &f);
+        let Some(c) = cfg else { continue };
+        let rel = rel_to_cached(&c.dir, f, &mut parent);
         if rel.ends_with(".sops.yaml") {
             continue;
         }

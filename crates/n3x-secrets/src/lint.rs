@@ -43,7 +43,7 @@ fn patterns() -> Option<&'static Patterns> {
         Some(Patterns {
             // name = "value" (Nix), name: value (YAML), NAME=value (env), "name": "value" (JSON)
             assign: regex::Regex::new(
-                r#"(?i)^\s*(?:export\s+)?"?([A-Za-z0-9_.-]*?(?:password|passwd|secret|token|api[_-]?key|private[_-]?key|credentials?)[A-Za-z0-9_-]*)"?\s*(?:=|:)\s*(?:"([^"]*)"|'([^']*)'|([^\s#;,]+))"#,
+                r#"(?im)^\s*(?:export\s+)?"?([A-Za-z0-9_.-]*?(?:password|passwd|secret|token|api[_-]?key|private[_-]?key|credentials?)[A-Za-z0-9_-]*)"?\s*(?:=|:)\s*(?:"([^"]*)"|'([^']*)'|([^\s#;,]+))"#,
             )
             .ok()?,
             k3s_token: regex::Regex::new(r#"services\.k3s\.(?:token|agentToken)\s*=\s*""#).ok()?,
@@ -90,53 +90,77 @@ fn looks_like_reference(v: &str) -> bool {
 pub fn check_text(file: &str, text: &str) -> Vec<Finding> {
     let mut out = Vec::new();
     let Some(p) = patterns() else { return out };
-    let lines: Vec<&str> = text.lines().collect();
     let encrypted = text.contains("ENC[AES256_GCM,") && (text.contains("\nsops:") || text.contains("\"sops\":"));
-    for (i, line) in lines.iter().enumerate() {
+    // Each pattern runs once over the whole text (a fleet render lints thousands of files,
+    // and one regex call per line per pattern was most of lint's CPU time); only the lines
+    // a match touches get the line-by-line rules below. A match may span lines (`\s*`
+    // crosses a line break), so every line it touches is a candidate: no line whose own
+    // text matches can hide inside another line's match.
+    let mut spans: Vec<(usize, usize)> =
+        text.match_indices("AGE-SECRET-KEY-1").map(|(i, m)| (i, i + m.len())).collect();
+    let mut add = |re: &regex::Regex| spans.extend(re.find_iter(text).map(|m| (m.start(), m.end())));
+    add(&p.pem);
+    add(&p.k3s_secure_token);
+    if !encrypted {
+        add(&p.k3s_token);
+        add(&p.assign);
+    }
+    if spans.is_empty() {
+        return out;
+    }
+    let breaks: Vec<usize> = text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i).collect();
+    let line_of = |offset: usize| breaks.partition_point(|&b| b < offset);
+    let mut candidates: Vec<usize> = Vec::new();
+    for (start, end) in spans {
+        let (first, last) = (line_of(start), line_of(end.saturating_sub(1).max(start)));
+        candidates.extend(first..=last);
+    }
+    candidates.sort_unstable();
+    candidates.dedup();
+    let lines: Vec<&str> = text.lines().collect();
+    for i in candidates {
+        let Some(line) = lines.get(i) else { continue };
         if line.contains(ALLOW) || (i > 0 && lines[i - 1].contains(ALLOW)) {
             continue;
         }
-        let mut push = |m: String| out.push(Finding { file: file.into(), line: i + 1, message: m });
-        if line.contains("AGE-SECRET-KEY-1") {
-            push("an age secret key (AGE-SECRET-KEY-1…) in plaintext: move it out of the repository".into());
-            continue;
-        }
-        if p.pem.is_match(line) {
-            push("a PEM/OpenSSH private key in plaintext: move it out of the repository".into());
-            continue;
-        }
-        if p.k3s_secure_token.is_match(line) {
-            push("a k3s token (K10…::…) in plaintext: keep it in a sops-encrypted file".into());
-            continue;
-        }
-        if encrypted {
-            continue;
-        }
-        if p.k3s_token.is_match(line) {
-            push("services.k3s token inlined into Nix (it lands in the world-readable Nix store): use tokenFile = config.sops.secrets.<name>.path".into());
-            continue;
-        }
-        if let Some(c) = p.assign.captures(line) {
-            let name = c.get(1).map(|m| m.as_str()).unwrap_or("");
-            let value = c.get(2).or(c.get(3)).or(c.get(4)).map(|m| m.as_str()).unwrap_or("");
-            let lname = name.to_ascii_lowercase();
-            if looks_like_reference(value)
-                || lname.ends_with("file")
-                || lname.ends_with("path")
-                || lname.ends_with("files")
-            {
-                continue;
-            }
-            let password_like = lname.contains("password") || lname.contains("passwd");
-            let random_like = value.chars().count() >= 16 && entropy(value) >= 3.5;
-            if password_like || random_like {
-                push(format!(
-                    "{name} holds what looks like a plaintext secret: encrypt it with sops (n3x-secrets set) and reference it by path; add `# {ALLOW}` if reviewed"
-                ));
-            }
+        if let Some(message) = check_line(p, line, encrypted) {
+            out.push(Finding { file: file.into(), line: i + 1, message });
         }
     }
     out
+}
+
+/// The rules for one line, most specific first; `None` when the line is fine.
+fn check_line(p: &Patterns, line: &str, encrypted: bool) -> Option<String> {
+    if line.contains("AGE-SECRET-KEY-1") {
+        return Some("an age secret key (AGE-SECRET-KEY-1…) in plaintext: move it out of the repository".into());
+    }
+    if p.pem.is_match(line) {
+        return Some("a PEM/OpenSSH private key in plaintext: move it out of the repository".into());
+    }
+    if p.k3s_secure_token.is_match(line) {
+        return Some("a k3s token (K10…::…) in plaintext: keep it in a sops-encrypted file".into());
+    }
+    if encrypted {
+        return None;
+    }
+    if p.k3s_token.is_match(line) {
+        return Some("services.k3s token inlined into Nix (it lands in the world-readable Nix store): use tokenFile = config.sops.secrets.<name>.path".into());
+    }
+    let c = p.assign.captures(line)?;
+    let name = c.get(1).map(|m| m.as_str()).unwrap_or("");
+    let value = c.get(2).or(c.get(3)).or(c.get(4)).map(|m| m.as_str()).unwrap_or("");
+    let lname = name.to_ascii_lowercase();
+    if looks_like_reference(value) || lname.ends_with("file") || lname.ends_with("path") || lname.ends_with("files") {
+        return None;
+    }
+    let password_like = lname.contains("password") || lname.contains("passwd");
+    let random_like = value.chars().count() >= 16 && entropy(value) >= 3.5;
+    (password_like || random_like).then(|| {
+        format!(
+            "{name} holds what looks like a plaintext secret: encrypt it with sops (n3x-secrets set) and reference it by path; add `# {ALLOW}` if reviewed"
+        )
+    })
 }
 
 #[cfg(test)]
@@ -150,5 +174,44 @@ mod tests {
         let lines: Vec<usize> = f.iter().map(|f| f.line).collect();
         assert_eq!(lines, vec![1, 2, 4, 8, 9]);
         assert!(!f.iter().any(|f| f.message.contains("hunter2")));
+    }
+
+    /// The line-by-line rules applied to every line, as lint worked before it searched
+    /// whole texts: the whole-text search must find exactly the same.
+    fn every_line(file: &str, text: &str) -> Vec<Finding> {
+        let p = patterns().unwrap();
+        let encrypted = text.contains("ENC[AES256_GCM,") && (text.contains("\nsops:") || text.contains("\"sops\":"));
+        let lines: Vec<&str> = text.lines().collect();
+        let mut out = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            if line.contains(ALLOW) || (i > 0 && lines[i - 1].contains(ALLOW)) {
+                continue;
+            }
+            if let Some(message) = check_line(p, line, encrypted) {
+                out.push(Finding { file: file.into(), line: i + 1, message });
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_whole_text_search_finds_what_every_line_finds() {
+        let texts = [
+            "services.k3s.token = \"abc\";\npassword = \"hunter2\";\n",
+            // a match of `^\s*` that runs over blank lines into a real one
+            "\n\n   \n  password: hunter2hunter2\n\n",
+            "password\n: notonthisline\ntoken:\n  Zx8Qp2Lr7Vt9Wm4Kc6Ys1Hb3\n",
+            "a: 1\r\npassword: hunter2\r\n\r\napi_key: Zx8Qp2Lr7Vt9Wm4Kc6Ys1Hb3\r\n",
+            "# n3x-secrets: allow\npassword: x\npassword: y\n",
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn\n-----END OPENSSH PRIVATE KEY-----",
+            "x: AGE-SECRET-KEY-1QQQ AGE-SECRET-KEY-1RRR\ny: AGE-SECRET-KEY-1",
+            "services.k3s.token =\n  \"abc\";\nsecret_value = 'Zx8Qp2Lr7Vt9Wm4Kc6Ys1Hb3'",
+            "a: ENC[AES256_GCM,data:x]\nsops:\n  password: hunter2\nk: AGE-SECRET-KEY-1Q\n",
+            "no secrets here\n",
+            "",
+        ];
+        for t in texts {
+            assert_eq!(check_text("f", t), every_line("f", t), "{t:?}");
+        }
     }
 }
