@@ -135,7 +135,21 @@ pub fn read_bounded(reader: impl Read, name: &str, limit: u64) -> Result<String,
 /// (reading stops one byte past the limit). For readers that judge an over-cap input
 /// themselves, e.g. `n3x-secrets lint`, which reports it as a finding.
 pub fn read_bytes_within(reader: impl Read, name: &str, limit: u64) -> Result<Option<Vec<u8>>, Error> {
-    let mut bytes = Vec::new();
+    read_within(reader, name, limit, 0)
+}
+
+/// [`read_bytes_within`] for an open file: the buffer is sized from the file's length
+/// up front, so a small file takes two `read` calls instead of one per doubling (lint
+/// reads every file of a fleet render).
+pub fn read_file_within(file: std::fs::File, name: &str, limit: u64) -> Result<Option<Vec<u8>>, Error> {
+    let hint = file.metadata().map(|m| m.len()).unwrap_or(0);
+    read_within(file, name, limit, hint)
+}
+
+fn read_within(reader: impl Read, name: &str, limit: u64, hint: u64) -> Result<Option<Vec<u8>>, Error> {
+    // One byte past the length: the read that sees end-of-file needs room to happen.
+    let capacity = usize::try_from(hint.min(limit).saturating_add(1)).unwrap_or(0);
+    let mut bytes = Vec::with_capacity(capacity);
     reader
         .take(limit.saturating_add(1))
         .read_to_end(&mut bytes)
@@ -367,8 +381,14 @@ pub fn write_all(dir: &Path, files: &[OutputFile]) -> Result<(), Error> {
         let path = dir.join(&f.path);
         let parent = parent_dir(&path);
         if !made.contains(&parent) {
-            std::fs::create_dir_all(&parent)
-                .map_err(|source| Error::Write { path: path.display().to_string(), source })?;
+            // A folder that is already there is only looked up: mkdir(2) locks the parent
+            // folder even when it fails with EEXIST, and scripts/render's lanes write into
+            // the same hosts/<node>/ folders at once.
+            let there = std::fs::symlink_metadata(&parent).is_ok_and(|m| m.is_dir());
+            if !there {
+                std::fs::create_dir_all(&parent)
+                    .map_err(|source| Error::Write { path: path.display().to_string(), source })?;
+            }
             made.insert(parent);
         }
         write_file_in(&path, &f.contents, f.mode, Durability::Regenerable, false)?;

@@ -96,24 +96,12 @@ fn rel_to(dir: &Path, file: &Path) -> String {
         (Some(p), Some(n)) => p.canonicalize().map(|p| p.join(n)).unwrap_or(abs.clone()),
         _ => abs,
     };
-    let s = abs.display().to_string();
-    let prefix = format!("{}/", dir.display());
-    s.strip_prefix(&prefix).map(String::from).unwrap_or(s)
+    strip_dir(dir, &abs)
 }
 
-/// [`rel_to`] with the last folder's canonical path kept in `last` (folder, canonical).
-fn rel_to_cached(dir: &Path, file: &Path, last: &mut Option<(PathBuf, PathBuf)>) -> String {
-    let (Some(p), Some(n)) = (file.parent(), file.file_name()) else { return rel_to(dir, file) };
-    let canonical = match last {
-        Some((folder, canonical)) if folder == p => canonical.join(n),
-        _ => {
-            let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-            let Ok(c) = abs.canonicalize() else { return rel_to(dir, file) };
-            *last = Some((p.to_path_buf(), c.clone()));
-            c.join(n)
-        }
-    };
-    let s = canonical.display().to_string();
+/// `abs` relative to `dir` when it lies below it, else `abs` whole (as [`rel_to`] says).
+fn strip_dir(dir: &Path, abs: &Path) -> String {
+    let s = abs.display().to_string();
     let prefix = format!("{}/", dir.display());
     s.strip_prefix(&prefix).map(String::from).unwrap_or(s)
 }
@@ -1007,9 +995,18 @@ fn split_host_port(t: &str) -> Result<(String, u16), Error> {
 /// recipients (a missing one cannot decrypt; an extra one, e.g. a removed node, still can).
 pub fn lint(paths: &[PathBuf]) -> Result<Vec<crate::lint::Finding>, Error> {
     let cfg = find_config(None)?;
-    let mut files = Vec::new();
+    // Each file with its canonical path when it is known without asking the file system
+    // again: below a folder given on the command line, `collect` follows no symlink, so the
+    // folder's canonical path (resolved once) plus the relative path is exact.
+    let mut files: Vec<(PathBuf, Option<PathBuf>)> = Vec::new();
     for p in paths {
-        collect(p, &mut files)?;
+        let mut found = Vec::new();
+        collect(p, &mut found)?;
+        let root = std::path::absolute(p).and_then(|a| a.canonicalize()).ok().filter(|_| p.is_dir());
+        for f in found {
+            let canonical = root.as_ref().and_then(|r| f.strip_prefix(p).ok().map(|rel| r.join(rel)));
+            files.push((f, canonical));
+        }
     }
     files.sort();
     let limit = n3x_core::io::max_input_size()?;
@@ -1033,17 +1030,18 @@ pub fn lint(paths: &[PathBuf]) -> Result<Vec<crate::lint::Finding>, Error> {
 }
 
 /// [`lint`] for one share of the files.
-fn lint_files(files: &[PathBuf], cfg: Option<&FoundConfig>, limit: u64) -> Result<Vec<crate::lint::Finding>, Error> {
-    // The files are sorted, so one folder's files come together: its canonical path is
-    // looked up once, not once per file.
-    let mut parent: Option<(PathBuf, PathBuf)> = None;
+fn lint_files(
+    files: &[(PathBuf, Option<PathBuf>)],
+    cfg: Option<&FoundConfig>,
+    limit: u64,
+) -> Result<Vec<crate::lint::Finding>, Error> {
     let mut out = Vec::new();
-    for f in files {
+    for (f, canonical) in files {
         let name = f.display().to_string();
         let file = std::fs::File::open(f).map_err(|source| Error::Read { path: name.clone(), source })?;
         // Within the input cap like every read; a bigger file is a finding (it cannot
         // be checked, so it cannot pass), not a crash or a silent skip.
-        let Some(bytes) = n3x_core::io::read_bytes_within(file, &name, limit)? else {
+        let Some(bytes) = n3x_core::io::read_file_within(file, &name, limit)? else {
             out.push(crate::lint::Finding {
                 file: name,
                 line: 0,
@@ -1063,7 +1061,10 @@ fn lint_files(files: &[PathBuf], cfg: Option<&FoundConfig>, limit: u64) -> Resul
         };
         out.extend(crate::lint::check_text(&name, &text));
         let Some(c) = cfg else { continue };
-        let rel = rel_to_cached(&c.dir, f, &mut parent);
+        let rel = match canonical {
+            Some(canonical) => strip_dir(&c.dir, canonical),
+            None => rel_to(&c.dir, f),
+        };
         if rel.ends_with(".sops.yaml") {
             continue;
         }
