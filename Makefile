@@ -12,6 +12,19 @@ INVENTORY ?=
 
 .PHONY: demo render bench-render build test check fmt clippy lint-scripts nix-parse golden-update bench install-test-tools clean
 
+# The release binaries link OpenSSL (which ssh2 needs) statically where its static
+# libraries are installed (Debian: libssl-dev, which scripts/install-test-tools installs).
+# Loading libssl.so and libcrypto.so cost ~2.5 ms per process start, half of what
+# `n3x-secrets decrypt` takes (docs/render.md). Elsewhere (no libssl.a, the Nix build) the
+# build links OpenSSL dynamically as before.
+OPENSSL_A_DIR := $(firstword $(foreach d,$(wildcard /usr/lib/*/libssl.a /usr/lib64/libssl.a /usr/lib/libssl.a),$(if $(wildcard $(dir $(d))libcrypto.a),$(dir $(d)))))
+ifneq ($(OPENSSL_A_DIR),)
+build: export OPENSSL_STATIC := 1
+build: export OPENSSL_NO_PKG_CONFIG := 1
+build: export OPENSSL_LIB_DIR := $(OPENSSL_A_DIR)
+build: export OPENSSL_INCLUDE_DIR := /usr/include
+endif
+
 build:
 	$(CARGO) build --release --workspace --bins
 
