@@ -119,7 +119,13 @@ pub fn max_input_size() -> Result<u64, Error> {
 /// endless or huge stream (`yes | n3x-… check`, a hostile host's command output) ends
 /// in a clear error instead of exhausting memory.
 pub fn read_bounded(reader: impl Read, name: &str, limit: u64) -> Result<String, Error> {
-    let Some(bytes) = read_bytes_within(reader, name, limit)? else {
+    text_within(read_bytes_within(reader, name, limit)?, name, limit)
+}
+
+/// The text of a bounded read ([`read_within`]'s result), or the error for an input over
+/// the cap or not UTF-8.
+fn text_within(bytes: Option<Vec<u8>>, name: &str, limit: u64) -> Result<String, Error> {
+    let Some(bytes) = bytes else {
         return Err(Error::Failed(format!(
             "cannot read {name}: it is larger than the input limit of {}; if the input is genuine, raise the limit with {MAX_INPUT_ENV}=SIZE",
             crate::units::ByteSize(limit)
@@ -168,7 +174,7 @@ pub fn read_text(path: Option<&Path>) -> Result<(String, String), Error> {
                 return Err(Error::Failed(format!("cannot read {name}: it is a directory; pass a file")));
             }
             let f = std::fs::File::open(p).map_err(|source| Error::Read { path: name.clone(), source })?;
-            read_bounded(f, &name, limit)?
+            text_within(read_file_within(f, &name, limit)?, &name, limit)?
         }
         _ => read_bounded(std::io::stdin().lock(), &name, limit)?,
     };
@@ -188,8 +194,9 @@ pub fn read_document(path: Option<&Path>) -> Result<Document, Error> {
 /// (temporary file in the same folder, then rename), so a reader never sees half of the
 /// new contents or loses the old; a regenerable file that does not exist yet is created
 /// in place (a failed write removes it). Durability is about whether the new contents
-/// are on the disk when the call returns. fsync costs milliseconds per file on real disks, which dominated a fleet
-/// render (10,000 nodes: ~30 s of ~33 s), so only what cannot be regenerated pays it.
+/// are on the disk when the call returns. fsync costs milliseconds per file on real
+/// disks, which dominated a fleet render (10,000 nodes: ~30 s of ~33 s), so only what
+/// cannot be regenerated pays it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Durability {
     /// Generated output that running the tool again reproduces (Nix, units, plans,
@@ -328,8 +335,8 @@ fn unchanged(path: &Path, bytes: &[u8], mode: u32) -> bool {
     }
 }
 
-/// Writes generated output without fsync, replacing an existing file atomically: [`write_file`] with
-/// [`Durability::Regenerable`]. Use [`write_file`] with [`Durability::Durable`] for
+/// Writes generated output without fsync, replacing an existing file atomically:
+/// [`write_file`] with [`Durability::Regenerable`]. Use [`write_file`] with [`Durability::Durable`] for
 /// anything that cannot be regenerated.
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> Result<(), Error> {
     write_file(path, bytes, mode, Durability::Regenerable)

@@ -178,6 +178,9 @@ fn same_file(a: &Path, b: &Path) -> std::io::Result<bool> {
     Ok(std::fs::read(a)? == std::fs::read(b)?)
 }
 
+/// `rename(2)` across file systems (Linux `EXDEV`): the stage is then copied, not moved.
+const EXDEV: i32 = 18;
+
 /// Moves a whole staged folder to where the output has nothing; false when the stage is on
 /// another file system (the caller then moves its files one by one).
 fn move_folder(from: &Path, to: &Path) -> Result<bool, Error> {
@@ -186,7 +189,7 @@ fn move_folder(from: &Path, to: &Path) -> Result<bool, Error> {
     }
     match std::fs::rename(from, to) {
         Ok(()) => Ok(true),
-        Err(e) if e.raw_os_error() == Some(18) => Ok(false),
+        Err(e) if e.raw_os_error() == Some(EXDEV) => Ok(false),
         Err(source) => Err(Error::Write { path: to.display().to_string(), source }),
     }
 }
@@ -204,7 +207,7 @@ fn move_into(from: &Path, to: &Path) -> Result<(), Error> {
     match std::fs::rename(from, to) {
         Ok(()) => Ok(()),
         // A staging folder on another file system: copy through a temporary file.
-        Err(e) if e.raw_os_error() == Some(18) => {
+        Err(e) if e.raw_os_error() == Some(EXDEV) => {
             let bytes =
                 std::fs::read(from).map_err(|source| Error::Read { path: from.display().to_string(), source })?;
             #[cfg(unix)]
