@@ -25,8 +25,24 @@ build: export OPENSSL_LIB_DIR := $(OPENSSL_A_DIR)
 build: export OPENSSL_INCLUDE_DIR := /usr/include
 endif
 
+# The tools that never look a user or host name up (no NSS: disko, netplan, kube-bootstrap)
+# link glibc statically where its static library is installed (Debian: libc6-dev). Such a
+# process starts without the dynamic loader: ~0.3-0.5 ms less per run, a third of what
+# `n3x-netplan render` takes (docs/render.md). `cargo rustc` passes the flag to the tool's
+# own final crate only, so every dependency is built once for all tools. The SSH tools stay
+# dynamic: static glibc loads the NSS modules of its own version at run time.
+STATIC_TOOLS := n3x-disko n3x-netplan n3x-kube-bootstrap
+LIBC_A := $(firstword $(wildcard /usr/lib/*/libc.a /usr/lib64/libc.a /usr/lib/libc.a))
+
 build:
+ifneq ($(LIBC_A),)
+	$(CARGO) build --release --workspace --bins $(STATIC_TOOLS:%=--exclude %)
+	for tool in $(STATIC_TOOLS); do \
+	  $(CARGO) rustc --release -p $$tool --bin $$tool -- -C target-feature=+crt-static || exit 1; \
+	done
+else
 	$(CARGO) build --release --workspace --bins
+endif
 
 ## demo: run the pipeline on examples/edge-lab (needs only the Rust toolchain)
 demo: build
