@@ -20,7 +20,7 @@ pub fn decode_at<T: DeserializeOwned>(doc: &Document, path: &str, value: &Value)
         let raw = e.inner().to_string();
         let (mut message, help, field) = explain(&raw);
         if message == "invalid IP address syntax" {
-            if let Some(Value::String(got)) = value_at(&doc.value, &full) {
+            if let Some(Value::String(got)) = value_at(doc.value(), &full) {
                 message = format!("invalid IP address \"{got}\": expected an address such as 192.168.10.11");
             }
         }
@@ -35,6 +35,20 @@ pub fn decode_at<T: DeserializeOwned>(doc: &Document, path: &str, value: &Value)
         }
         d
     })
+}
+
+/// Decodes a whole document into `T`, or explains why not (as [`decode_at`] at the
+/// root). A fast-path document is read from its text straight into `T`, without the
+/// JSON value in between; when that fails, the value path runs and explains the error
+/// with its field path and position. Both read the same: the fast path took only text
+/// that reads as the same value either way (no duplicate keys, floats or NULs).
+pub fn decode_document<T: DeserializeOwned>(doc: &Document) -> Result<T, Diagnostic> {
+    if let Some(text) = doc.unread_json() {
+        if let Ok(v) = serde_json::from_str::<T>(text) {
+            return Ok(v);
+        }
+    }
+    decode_at(doc, "", doc.value())
 }
 
 /// How many problems one part of a document may report before decoding gives up on it.
@@ -222,7 +236,8 @@ fn expected_names(rest: &str) -> Vec<String> {
 pub fn expect_kind(doc: &Document, allowed: &[&str]) -> Result<String, Diagnostics> {
     let mut diags = Diagnostics::new();
     let want = allowed.join(" or ");
-    let obj = match &doc.value {
+    let head = doc.head();
+    let obj = match &*head {
         Value::Object(o) => o,
         other => {
             diags.push(
@@ -304,7 +319,7 @@ mod tests {
     #[test]
     fn unknown_field_gets_suggestion_and_location() {
         let doc = Document::parse("f.yaml", "disk:\n  mountpoints: /\n  size: 1G\n").unwrap();
-        let err = decode_at::<Disk>(&doc, "disk", &doc.value["disk"]).unwrap_err();
+        let err = decode_at::<Disk>(&doc, "disk", &doc.value()["disk"]).unwrap_err();
         assert_eq!(err.path, "disk.mountpoints");
         assert_eq!(err.message, "unknown field \"mountpoints\"");
         assert_eq!(err.help.as_deref(), Some("did you mean \"mountpoint\"?"));
@@ -314,10 +329,72 @@ mod tests {
     #[test]
     fn bad_value_is_located() {
         let doc = Document::parse("f.yaml", "disk:\n  mountpoint: /\n  size: 12XB\n").unwrap();
-        let err = decode_at::<Disk>(&doc, "disk", &doc.value["disk"]).unwrap_err();
+        let err = decode_at::<Disk>(&doc, "disk", &doc.value()["disk"]).unwrap_err();
         assert_eq!(err.path, "disk.size");
         assert!(err.message.contains("unknown unit \"XB\""), "{}", err.message);
         assert_eq!(err.location.unwrap().line, 3);
+    }
+
+    /// Both readers of a whole document: from the text (the fast path) and from the value.
+    fn both_readers<T: DeserializeOwned + PartialEq + std::fmt::Debug>(doc: &Document) -> bool {
+        let fast_taken = doc.unread_json().is_some();
+        let fast = decode_document::<T>(doc);
+        assert_eq!(fast, decode_at::<T>(doc, "", doc.value()), "{}", doc.file);
+        assert!(fast.is_ok(), "{}: {fast:?}", doc.file);
+        fast_taken
+    }
+
+    /// Every Cluster, NetworkPlan, DiskPlan and Facts document the repository holds
+    /// (goldens, recorded outputs) reads the same from its text as from its value.
+    #[test]
+    fn a_document_reads_the_same_from_its_text_as_from_its_value() {
+        use std::path::Path;
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut stack = vec![root];
+        let mut fast_taken = 0;
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                if path.is_dir() {
+                    if !name.starts_with('.') && name != "target" {
+                        stack.push(path);
+                    }
+                    continue;
+                }
+                if !name.ends_with(".json") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                let Ok(doc) = Document::parse(&path.display().to_string(), &text) else { continue };
+                let taken = match doc.head().get("kind").and_then(Value::as_str) {
+                    Some("Cluster") => both_readers::<crate::Cluster>(&doc),
+                    Some("NetworkPlan") => both_readers::<crate::networkplan::NetworkPlan>(&doc),
+                    Some("DiskPlan") => both_readers::<crate::diskplan::DiskPlan>(&doc),
+                    Some("Facts") => both_readers::<crate::Facts>(&doc),
+                    _ => false,
+                };
+                fast_taken += usize::from(taken);
+            }
+        }
+        assert!(fast_taken >= 10, "only {fast_taken} documents read from their text");
+    }
+
+    #[test]
+    fn a_wrong_document_read_from_its_text_gets_the_located_error() {
+        let doc = Document::parse("f.json", "{\n  \"mountpoint\": \"/\",\n  \"size\": \"12XB\"\n}\n").unwrap();
+        assert!(doc.unread_json().is_some(), "the fast path took it");
+        let err = decode_document::<Disk>(&doc).unwrap_err();
+        assert_eq!(err.path, "size");
+        assert!(err.message.contains("unknown unit \"XB\""), "{}", err.message);
+        assert_eq!(err.location.unwrap().line, 3);
+        // The kind is read without building the value; a top level that is no mapping
+        // is the value itself.
+        let doc = Document::parse("f.json", "{\"kind\": \"Cluster\", \"nodes\": [1, 2]}").unwrap();
+        assert_eq!(*doc.head(), serde_json::json!({"kind": "Cluster"}));
+        assert!(doc.unread_json().is_some());
+        let doc = Document::parse("f.json", "[1, 2]").unwrap();
+        assert_eq!(*doc.head(), serde_json::json!([1, 2]));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::cluster::{
     Attachment, Bond, Cluster, ClusterAdmin, ClusterK3s, InterfaceAddress, Link, Node, NodeDisk, NodeLonghornDisk,
     NodeNetwork, NodeSsh, Pool, Route, Vlan,
 };
-use crate::decode::{decode_at, expect_kind, type_name};
+use crate::decode::{expect_kind, type_name};
 use crate::diag::{did_you_mean, Diagnostic, Diagnostics};
 use crate::facts::Facts;
 use crate::inventory::{Inventory, NetworkSpec, NodeSpec, API_VERSION};
@@ -74,7 +74,7 @@ pub fn load_inventory_partial(doc: &Document) -> Result<PartialInventory, Diagno
     expect_kind(doc, &["Inventory"])?;
     let mut diags = Diagnostics::new();
     let mut removed: Vec<String> = Vec::new();
-    let Value::Object(top) = &doc.value else {
+    let Value::Object(top) = doc.value() else {
         return Err(Diagnostics(vec![Diagnostic::error("", "expected a mapping")]));
     };
     for key in top.keys() {
@@ -212,7 +212,7 @@ pub fn load_cluster(doc: &Document) -> Result<(Cluster, Diagnostics), Diagnostic
 pub fn load_cluster_with_facts(doc: &Document, facts: &[Facts]) -> Result<(Cluster, Diagnostics), Diagnostics> {
     let kind = expect_kind(doc, &["Inventory", "Cluster"])?;
     if kind == "Cluster" {
-        let cluster: Cluster = decode_at(doc, "", &doc.value).map_err(|d| Diagnostics(vec![d]))?;
+        let cluster: Cluster = crate::decode::decode_document(doc).map_err(|d| Diagnostics(vec![d]))?;
         return Ok((cluster, Diagnostics::new()));
     }
     let inv = load_inventory(doc)?;

@@ -8,10 +8,14 @@
 //! Speed: the tools of a fleet render each read `cluster.json` (1.6 MB at 1,000 nodes),
 //! and the positioned YAML reader took ~0.1 s per MB of it. JSON text that a strict JSON
 //! reader accepts, with nothing the YAML reader would read differently (see
-//! [`fast_json`]), is read by `serde_json`, and its positions are computed only when a
-//! message needs one ([`Document::locate`]). Anything else takes the YAML path, which
-//! also gives every error its position.
+//! [`strict_json`]), takes the fast path: it is only checked when parsed, and its JSON
+//! value ([`Document::value`]) and positions ([`Document::locate`]) are built when
+//! something asks for them. A tool that decodes the whole document into its type
+//! ([`crate::decode::decode_document`]) reads the text straight into that type and never
+//! builds the value tree, which took most of a small tool's run at fleet scale. Anything
+//! else takes the YAML path, which also gives every error its position.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -28,12 +32,13 @@ type Positions = HashMap<String, (usize, usize)>;
 pub struct Document {
     /// The name shown in messages (a path, or `<stdin>`).
     pub file: String,
-    /// The document as a JSON value (YAML scalars resolved by the YAML 1.2 core schema).
-    pub value: Value,
+    /// The document as a JSON value (YAML scalars resolved by the YAML 1.2 core schema);
+    /// built from `text` on first use when the document took the fast JSON path.
+    value: OnceLock<Value>,
     /// Field path → (line, column); computed from `text` on first use when the
-    /// document was read by the fast JSON path.
+    /// document took the fast JSON path.
     positions: OnceLock<Positions>,
-    /// The text of a fast-path document, kept for its positions.
+    /// The text of a fast-path document, kept for its value and positions.
     text: Option<Box<str>>,
 }
 
@@ -49,16 +54,66 @@ impl Document {
     pub fn parse_with(file: &str, text: &str, limits: Limits) -> Result<Document, Diagnostics> {
         // YAML allows a byte-order mark at the start; it is not part of the first key.
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        if let Some(value) = fast_json(text, limits) {
-            return Ok(Document { file: file.to_string(), value, positions: OnceLock::new(), text: Some(text.into()) });
+        if strict_json(text, limits) {
+            return Ok(Document {
+                file: file.to_string(),
+                value: OnceLock::new(),
+                positions: OnceLock::new(),
+                text: Some(text.into()),
+            });
         }
         let (value, positions) = parse_yaml(file, text, limits)?;
-        Ok(Document { file: file.to_string(), value, positions: OnceLock::from(positions), text: None })
+        Ok(Document {
+            file: file.to_string(),
+            value: OnceLock::from(value),
+            positions: OnceLock::from(positions),
+            text: None,
+        })
     }
 
     /// Wraps a value that has no positions (built in code, or read from CSV).
     pub fn from_value(file: &str, value: Value) -> Document {
-        Document { file: file.to_string(), value, positions: OnceLock::from(HashMap::new()), text: None }
+        Document {
+            file: file.to_string(),
+            value: OnceLock::from(value),
+            positions: OnceLock::from(HashMap::new()),
+            text: None,
+        }
+    }
+
+    /// The document as a JSON value, built on first use for a fast-path document.
+    pub fn value(&self) -> &Value {
+        self.value.get_or_init(|| match &self.text {
+            // `strict_json` accepted the text, so serde_json reads it, and the YAML reader
+            // would read the same value; the YAML reader is the fallback all the same.
+            Some(text) => serde_json::from_str(text)
+                .ok()
+                .or_else(|| parse_yaml(&self.file, text, Limits::DEFAULT).ok().map(|(v, _)| v))
+                .unwrap_or(Value::Null),
+            None => Value::Null,
+        })
+    }
+
+    /// The text of a fast-path document whose value has not been built: the whole
+    /// document is strict JSON that reads the same as YAML (see [`strict_json`]), so a
+    /// typed reader may read it directly.
+    pub fn unread_json(&self) -> Option<&str> {
+        match self.value.get() {
+            None => self.text.as_deref(),
+            Some(_) => None,
+        }
+    }
+
+    /// The top level's `apiVersion` and `kind` (and nothing else) as a mapping, or the
+    /// whole value when the top level is not a mapping. Reading the kind of a fast-path
+    /// document skips over the rest of its text instead of building its value.
+    pub fn head(&self) -> Cow<'_, Value> {
+        if let Some(text) = self.unread_json() {
+            if let Ok(Head(top)) = serde_json::from_str::<Head>(text) {
+                return Cow::Owned(Value::Object(top));
+            }
+        }
+        Cow::Borrowed(self.value())
     }
 
     /// Records a position for a path (used by readers of non-YAML formats, e.g. CSV).
@@ -129,27 +184,35 @@ fn parse_yaml(file: &str, text: &str, limits: Limits) -> Result<(Value, Position
     }
 }
 
-/// Reads `text` with `serde_json` when that gives exactly the value the YAML reader would
-/// give and the YAML reader would accept it; `None` sends the text down the YAML path
-/// (which then also reports any error with its position). Refused here: anything that is
-/// not one strict JSON document; duplicate keys and NUL characters (errors on the YAML
-/// path); floats, `i64::MIN` and `\uD800`-style surrogate escapes (the YAML reader's core
-/// schema or escapes may read them differently); nesting deeper or more values than
-/// `limits` allow.
-fn fast_json(text: &str, limits: Limits) -> Option<Value> {
+/// Whether `serde_json` reads `text` as exactly the value the YAML reader would give,
+/// and the YAML reader would accept it; `false` sends the text down the YAML path (which
+/// then also reports any error with its position). Refused here: anything that is not one
+/// strict JSON document; duplicate keys and NUL characters (errors on the YAML path);
+/// floats, `i64::MIN` and `\uD800`-style surrogate escapes (the YAML reader's core schema
+/// or escapes may read them differently); nesting deeper or more values than `limits`
+/// allow. The check builds nothing: keys are compared within their mapping only.
+fn strict_json(text: &str, limits: Limits) -> bool {
     let start = text.trim_start_matches([' ', '\t', '\n', '\r']);
     if !start.starts_with(['{', '[']) || text.contains("\\ud") || text.contains("\\uD") {
-        return None;
+        return false;
     }
     let mut de = serde_json::Deserializer::from_str(text);
     let mut count = 0u64;
-    let value =
-        serde::de::DeserializeSeed::deserialize(Strict { depth: 0, count: &mut count, limits }, &mut de).ok()?;
-    de.end().ok()?;
-    Some(value)
+    serde::de::DeserializeSeed::deserialize(Strict { depth: 0, count: &mut count, limits }, &mut de).is_ok()
+        && de.end().is_ok()
 }
 
-/// A JSON value built under the rules of [`fast_json`].
+/// The fast path's value of `text`, or `None` when [`strict_json`] refuses it.
+#[cfg(test)]
+fn fast_json(text: &str, limits: Limits) -> Option<Value> {
+    if strict_json(text, limits) {
+        serde_json::from_str(text).ok()
+    } else {
+        None
+    }
+}
+
+/// A check of one JSON value under the rules of [`strict_json`].
 struct Strict<'a> {
     depth: usize,
     count: &'a mut u64,
@@ -173,81 +236,120 @@ impl Strict<'_> {
         }
         Ok(depth)
     }
+    fn string<E: serde::de::Error>(mut self, v: &str) -> Result<(), E> {
+        self.counted()?;
+        if v.contains('\0') {
+            return Err(E::custom("NUL"));
+        }
+        Ok(())
+    }
 }
 
 impl<'de> serde::de::DeserializeSeed<'de> for Strict<'_> {
-    type Value = Value;
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_any(self)
     }
 }
 
 impl<'de> serde::de::Visitor<'de> for Strict<'_> {
-    type Value = Value;
+    type Value = ();
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("a JSON value")
     }
-    fn visit_unit<E: serde::de::Error>(mut self) -> Result<Value, E> {
-        self.counted()?;
-        Ok(Value::Null)
+    fn visit_unit<E: serde::de::Error>(mut self) -> Result<(), E> {
+        self.counted()
     }
-    fn visit_bool<E: serde::de::Error>(mut self, v: bool) -> Result<Value, E> {
-        self.counted()?;
-        Ok(Value::Bool(v))
+    fn visit_bool<E: serde::de::Error>(mut self, _: bool) -> Result<(), E> {
+        self.counted()
     }
-    fn visit_u64<E: serde::de::Error>(mut self, v: u64) -> Result<Value, E> {
-        self.counted()?;
-        Ok(Value::Number(v.into()))
+    fn visit_u64<E: serde::de::Error>(mut self, _: u64) -> Result<(), E> {
+        self.counted()
     }
-    fn visit_i64<E: serde::de::Error>(mut self, v: i64) -> Result<Value, E> {
+    fn visit_i64<E: serde::de::Error>(mut self, v: i64) -> Result<(), E> {
         self.counted()?;
         // The YAML reader reads the magnitude as u64 and negates within i64, which
         // leaves i64::MIN a string.
         if v == i64::MIN {
             return Err(E::custom("i64::MIN"));
         }
-        Ok(Value::Number(v.into()))
+        Ok(())
     }
-    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Value, E> {
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<(), E> {
         // Float spellings (`1E5`, `-0`, integers beyond u64) are the YAML path's to read.
         Err(E::custom("float"))
     }
-    fn visit_str<E: serde::de::Error>(mut self, v: &str) -> Result<Value, E> {
-        self.counted()?;
-        if v.contains('\0') {
-            return Err(E::custom("NUL"));
-        }
-        Ok(Value::String(v.to_string()))
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
+        self.string(v)
     }
-    fn visit_string<E: serde::de::Error>(mut self, v: String) -> Result<Value, E> {
-        self.counted()?;
-        if v.contains('\0') {
-            return Err(E::custom("NUL"));
-        }
-        Ok(Value::String(v))
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(mut self, mut seq: A) -> Result<Value, A::Error> {
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
         let depth = self.enter()?;
-        let mut items = Vec::new();
-        while let Some(v) = seq.next_element_seed(Strict { depth, count: &mut *self.count, limits: self.limits })? {
-            items.push(v);
-        }
-        Ok(Value::Array(items))
+        while seq.next_element_seed(Strict { depth, count: &mut *self.count, limits: self.limits })?.is_some() {}
+        Ok(())
     }
-    fn visit_map<A: serde::de::MapAccess<'de>>(mut self, mut map: A) -> Result<Value, A::Error> {
+    fn visit_map<A: serde::de::MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
         let depth = self.enter()?;
-        let mut out = Map::new();
-        while let Some(k) = map.next_key::<String>()? {
-            if k.contains('\0') || out.contains_key(&k) {
+        let mut keys = std::collections::HashSet::new();
+        while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
+            if k.contains('\0') || !keys.insert(k) {
                 return Err(serde::de::Error::custom("NUL or duplicate key"));
             }
             // The YAML reader counts a key as a value too.
             *self.count += 1;
-            let v = map.next_value_seed(Strict { depth, count: &mut *self.count, limits: self.limits })?;
-            out.insert(k, v);
+            map.next_value_seed(Strict { depth, count: &mut *self.count, limits: self.limits })?;
         }
-        Ok(Value::Object(out))
+        Ok(())
+    }
+}
+
+/// The `apiVersion` and `kind` of a top-level mapping; everything else is skipped over.
+struct Head(Map<String, Value>);
+
+impl<'de> serde::Deserialize<'de> for Head {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct HeadVisitor;
+        impl<'de> serde::de::Visitor<'de> for HeadVisitor {
+            type Value = Head;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a mapping")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Head, A::Error> {
+                let mut top = Map::new();
+                while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
+                    if k == "apiVersion" || k == "kind" {
+                        top.insert(k.into_owned(), map.next_value()?);
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                Ok(Head(top))
+            }
+        }
+        d.deserialize_map(HeadVisitor)
+    }
+}
+
+/// A mapping key, borrowed from the text when it has no escapes (serde's `Cow<str>`
+/// always copies).
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> serde::de::Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string key")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
     }
 }
 
@@ -450,10 +552,10 @@ mod tests {
     #[test]
     fn positions_and_types() {
         let doc = Document::parse("x.yaml", "a:\n  b: [1, \"2\", x]\n  c: 512GB\n  d: 1.5\n  e: ~\n").unwrap();
-        assert_eq!(doc.value["a"]["b"], serde_json::json!([1, "2", "x"]));
-        assert_eq!(doc.value["a"]["c"], "512GB");
-        assert_eq!(doc.value["a"]["d"], 1.5);
-        assert!(doc.value["a"]["e"].is_null());
+        assert_eq!(doc.value()["a"]["b"], serde_json::json!([1, "2", "x"]));
+        assert_eq!(doc.value()["a"]["c"], "512GB");
+        assert_eq!(doc.value()["a"]["d"], 1.5);
+        assert!(doc.value()["a"]["e"].is_null());
         let loc = doc.locate("a.c").unwrap();
         assert_eq!((loc.line, loc.column), (3, 3));
         let loc = doc.locate("a.b[2]").unwrap();
@@ -484,7 +586,7 @@ mod tests {
         let err = Document::parse("x.yaml", "a: \"x\\0\"\n").unwrap_err();
         assert!(err.0[0].message.contains("NUL character"), "{err:?}");
         let doc = Document::parse("x.yaml", "\u{feff}apiVersion: 1\n").unwrap();
-        assert_eq!(doc.value, serde_json::json!({"apiVersion": 1}));
+        assert_eq!(doc.value(), &serde_json::json!({"apiVersion": 1}));
         assert_eq!(doc.locate("apiVersion").unwrap().column, 1);
     }
 
@@ -542,7 +644,7 @@ mod tests {
         // A refused text is still read (or rejected) exactly as before.
         let err = Document::parse("x.json", "{\"a\": 1, \"a\": 2}").unwrap_err();
         assert!(err.0[0].message.contains("duplicate key"));
-        assert_eq!(Document::parse("x.json", "[1.5]").unwrap().value, serde_json::json!([1.5]));
+        assert_eq!(Document::parse("x.json", "[1.5]").unwrap().value(), &serde_json::json!([1.5]));
     }
 
     /// Every JSON file the repository holds (schemas, CRD schemas, recorded outputs): the
@@ -578,6 +680,6 @@ mod tests {
     #[test]
     fn json_is_yaml() {
         let doc = Document::parse("x.json", "{\"a\": {\"b\": [true, null, -3]}}").unwrap();
-        assert_eq!(doc.value, serde_json::json!({"a": {"b": [true, null, -3]}}));
+        assert_eq!(doc.value(), &serde_json::json!({"a": {"b": [true, null, -3]}}));
     }
 }

@@ -359,9 +359,9 @@ fn load(input: &Input) -> Result<Cluster, Error> {
     let mut problems = n3x_core::Diagnostics::new();
     for f in &input.facts {
         let fdoc = read_document(Some(f))?;
-        match n3x_core::decode::expect_kind(&fdoc, &["Facts"]).and_then(|_| {
-            n3x_core::decode::decode_at(&fdoc, "", &fdoc.value).map_err(|d| n3x_core::Diagnostics(vec![d]))
-        }) {
+        match n3x_core::decode::expect_kind(&fdoc, &["Facts"])
+            .and_then(|_| n3x_core::decode::decode_document(&fdoc).map_err(|d| n3x_core::Diagnostics(vec![d])))
+        {
             Ok(x) => facts.push(x),
             Err(d) => problems.extend(d),
         }

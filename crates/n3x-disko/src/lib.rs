@@ -16,7 +16,7 @@ pub mod units;
 use std::path::PathBuf;
 
 use n3x_core::cluster::Cluster;
-use n3x_core::decode::{decode_at, expect_kind};
+use n3x_core::decode::{decode_document, expect_kind};
 use n3x_core::diskplan::{DiskPlan, DiskSpec, NodeDiskPlan};
 use n3x_core::io::OutputFile;
 use n3x_core::{Diagnostics, Document, Error, API_VERSION};
@@ -86,7 +86,7 @@ pub fn plans_from_document(doc: &Document, only: Option<&str>) -> Result<(Vec<No
     };
     let (plans, mut warnings) = match kind.as_str() {
         "DiskSpec" => {
-            let spec: DiskSpec = decode_at(doc, "", &doc.value).map_err(|d| Error::Rejected(Diagnostics(vec![d])))?;
+            let spec: DiskSpec = decode_document(doc).map_err(|d| Error::Rejected(Diagnostics(vec![d])))?;
             if let Some(n) = only.filter(|n| *n != spec.name.as_str()) {
                 return Err(no_such_node(n, vec![spec.name.as_str()]));
             }
@@ -94,7 +94,7 @@ pub fn plans_from_document(doc: &Document, only: Option<&str>) -> Result<(Vec<No
             (vec![p], w)
         }
         "DiskPlan" => {
-            let dp: DiskPlan = decode_at(doc, "", &doc.value).map_err(|d| Error::Rejected(Diagnostics(vec![d])))?;
+            let dp: DiskPlan = decode_document(doc).map_err(|d| Error::Rejected(Diagnostics(vec![d])))?;
             if let Some(n) = only {
                 if !dp.nodes.iter().any(|p| p.node.as_str() == n) {
                     return Err(no_such_node(n, dp.nodes.iter().map(|p| p.node.as_str()).collect()));

@@ -14,7 +14,7 @@
 //! Pure: a parsed document and facts in, findings out.
 
 use n3x_core::cluster::Cluster;
-use n3x_core::decode::{decode_at, expect_kind};
+use n3x_core::decode::{decode_document, expect_kind};
 use n3x_core::{Diagnostic, Diagnostics, Document, Facts};
 
 /// What `check` found.
@@ -36,7 +36,7 @@ pub fn check(doc: &Document, facts: &[Facts]) -> Report {
     let mut core = Diagnostics::new();
     let mut removed: Vec<String> = Vec::new();
     let cluster = if kind == "Cluster" {
-        match decode_at::<Cluster>(doc, "", &doc.value) {
+        match decode_document::<Cluster>(doc) {
             Ok(c) => Some(c),
             Err(d) => {
                 core.push(d);

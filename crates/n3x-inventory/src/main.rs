@@ -230,9 +230,9 @@ fn read_facts(facts: &[PathBuf]) -> Result<Vec<n3x_core::Facts>, Error> {
     let mut problems = n3x_core::Diagnostics::new();
     for f in facts {
         let fdoc = read_document(Some(f))?;
-        match n3x_core::decode::expect_kind(&fdoc, &["Facts"]).and_then(|_| {
-            n3x_core::decode::decode_at(&fdoc, "", &fdoc.value).map_err(|d| n3x_core::Diagnostics(vec![d]))
-        }) {
+        match n3x_core::decode::expect_kind(&fdoc, &["Facts"])
+            .and_then(|_| n3x_core::decode::decode_document(&fdoc).map_err(|d| n3x_core::Diagnostics(vec![d])))
+        {
             Ok(x) => facts_docs.push(x),
             Err(d) => problems.extend(d),
         }

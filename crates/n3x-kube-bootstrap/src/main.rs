@@ -179,7 +179,7 @@ fn render(args: RenderArgs) -> Result<(), Error> {
             }
             let plan_doc = read_document(Some(p))?;
             n3x_core::decode::expect_kind(&plan_doc, &["NetworkPlan"])?;
-            let plan: NetworkPlan = n3x_core::decode::decode_at(&plan_doc, "", &plan_doc.value).map_err(|e| {
+            let plan: NetworkPlan = n3x_core::decode::decode_document(&plan_doc).map_err(|e| {
                 let mut d = Diagnostics::new();
                 d.push(e);
                 Error::Rejected(d)

@@ -16,7 +16,7 @@ pub mod networkd;
 pub mod nixout;
 pub mod plan;
 
-use n3x_core::decode::{decode_at, expect_kind};
+use n3x_core::decode::{decode_document, expect_kind};
 use n3x_core::diag::did_you_mean;
 use n3x_core::io::OutputFile;
 use n3x_core::networkplan::{NetworkPlan, NodeNetworkPlan};
@@ -42,7 +42,7 @@ pub enum Format {
 pub fn plan_document(doc: &Document) -> Result<(NetworkPlan, Diagnostics), Diagnostics> {
     let kind = expect_kind(doc, &["Cluster", "Inventory", "NetworkPlan"])?;
     if kind == "NetworkPlan" {
-        let p: NetworkPlan = decode_at(doc, "", &doc.value).map_err(|d| Diagnostics(vec![d]))?;
+        let p: NetworkPlan = decode_document(doc).map_err(|d| Diagnostics(vec![d]))?;
         return line_safe(p, Diagnostics::new(), Some(doc));
     }
     let input = if kind == "Inventory" { InputKind::Inventory } else { InputKind::Cluster };
@@ -150,7 +150,7 @@ pub fn network_plan_schema() -> String {
 /// Plans a standalone netplan file.
 /// The per-node checks (gateways on-link, VLAN ids, bond members, MTUs, 802.3ad) run too.
 pub fn plan_netplan(doc: &Document, name: &str) -> Result<(NetworkPlan, Diagnostics), Diagnostics> {
-    let (defs, mut diags) = netplan::parse(netplan::Source { doc, base: "" }, &doc.value)?;
+    let (defs, mut diags) = netplan::parse(netplan::Source { doc, base: "" }, doc.value())?;
     let mut found = Diagnostics::new();
     let path = |id: &str| match defs.iter().find(|d| d.id == id).map(|d| d.kind) {
         Some(k) => format!("network.{}.{id}", section_name(k)),
