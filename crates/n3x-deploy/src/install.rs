@@ -122,14 +122,31 @@ pub fn ensure_host_key(
     };
     let public_path = private.with_extension("pub");
     let body = |l: &str| l.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+    let recorded_path = hostkeys.join(format!("{}.pub", node.name));
+    // The node's hostKey is the inventory's or, where the inventory has none, the one
+    // recorded in the repository (deploy fills it in): a message names the record when
+    // it holds that key, because the fix is there.
+    let from_record = |want: &str| std::fs::read_to_string(&recorded_path).is_ok_and(|text| body(&text) == body(want));
     if private.exists() {
         let public = std::fs::read_to_string(&public_path)
             .map_err(|e| format!("{} exists but {} cannot be read: {e}", private.display(), public_path.display()))?;
         if let Some(want) = &node.host_key {
             if body(want) != body(&public) {
+                let (source, fix) = if from_record(want) {
+                    (
+                        recorded_path.display().to_string(),
+                        format!(
+                            "copy {} over {} (and update hostKey, if the inventory has one) and render again",
+                            public_path.display(),
+                            recorded_path.display()
+                        ),
+                    )
+                } else {
+                    ("the inventory".to_string(), "update hostKey and render again".to_string())
+                };
                 return Err(format!(
-                    "{} holds {} but the inventory declares {} for {}; the secrets are encrypted to the inventory's key. \
-                     Put the matching key pair there, or update hostKey and render again",
+                    "{} holds {} but {source} declares {} for {}; the secrets are encrypted to that key. \
+                     Put the matching key pair there, or {fix}",
                     public_path.display(),
                     body(&public),
                     body(want),
@@ -137,15 +154,26 @@ pub fn ensure_host_key(
                 ));
             }
         }
-        if node.host_key.is_none() && !hostkeys.join(format!("{}.pub", node.name)).exists() {
+        if node.host_key.is_none() && !recorded_path.exists() {
             record(&public)?;
         }
         return Ok(HostKey::Ready(public.trim().to_string()));
     }
     if let Some(want) = &node.host_key {
+        let (source, fix) = if from_record(want) {
+            (
+                recorded_path.display().to_string(),
+                format!(
+                    "delete {} (and hostKey from the inventory, if it has one) and render again",
+                    recorded_path.display()
+                ),
+            )
+        } else {
+            ("the inventory".to_string(), "remove hostKey from the inventory and render again".to_string())
+        };
         return Err(format!(
-            "the inventory declares host key {} for {} but {} does not exist: the node's secrets are encrypted to a key \
-             that is not here. Restore the key pair into {}, or remove hostKey from the inventory and render again",
+            "{source} declares host key {} for {} but {} does not exist: the node's secrets are encrypted to a key \
+             that is not here. Restore the key pair into {}, or {fix}",
             body(want),
             node.name,
             private.display(),
@@ -383,4 +411,49 @@ pub fn install(
     let top = outputs.get("toplevel").cloned().unwrap_or_default();
     finish(rec, node, NodeStatus::Done, format!("installed; runs {top}"), t);
     Ok(NodeStatus::Done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The single-node example's node, with `key` as its hostKey.
+    fn node_with_key(key: &str) -> Node {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/single-node/inventory.yaml");
+        let text = std::fs::read_to_string(path).unwrap();
+        let doc = n3x_core::Document::parse("inventory.yaml", &text).unwrap();
+        let (cluster, _) = n3x_core::normalize::load_cluster(&doc).unwrap();
+        let mut node = cluster.nodes[0].clone();
+        node.host_key = Some(key.to_string());
+        node
+    }
+
+    #[test]
+    fn a_host_key_that_does_not_match_names_where_the_key_came_from_and_the_fix() {
+        let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGq3ckVX0Dr1G6hLHzzFvX6qJdV5Y0a5sJ3a2tG0iT1m";
+        let node = node_with_key(key);
+        let repo = tempfile::tempdir().unwrap();
+        let private = repo.path().join("extra-files/x/etc/ssh/ssh_host_ed25519_key");
+        let mut rng = n3x_secrets::seams::TestRng::new(1);
+        // The inventory's key and no key pair: the fix is in the inventory.
+        let err = ensure_host_key(&node, &private, repo.path(), &mut rng).unwrap_err();
+        assert!(err.starts_with("the inventory declares host key ssh-ed25519 AAAA"), "{err}");
+        assert!(err.ends_with("remove hostKey from the inventory and render again"), "{err}");
+        // The same key recorded in hostkeys/ (deploy took it from there): the fix names the record.
+        let record = repo.path().join(format!("hostkeys/{}.pub", node.name));
+        std::fs::create_dir(record.parent().unwrap()).unwrap();
+        std::fs::write(&record, format!("{key} root@x\n")).unwrap();
+        let err = ensure_host_key(&node, &private, repo.path(), &mut rng).unwrap_err();
+        assert!(err.starts_with(&format!("{} declares host key", record.display())), "{err}");
+        assert!(err.contains(&format!("delete {} (and hostKey", record.display())), "{err}");
+        // A key pair that differs from the recorded key.
+        std::fs::create_dir_all(private.parent().unwrap()).unwrap();
+        std::fs::write(&private, "not read").unwrap();
+        std::fs::write(private.with_extension("pub"), "ssh-ed25519 AAAAother root@x\n").unwrap();
+        let err = ensure_host_key(&node, &private, repo.path(), &mut rng).unwrap_err();
+        assert!(err.contains(&format!("holds ssh-ed25519 AAAAother but {} declares", record.display())), "{err}");
+        assert!(err.contains(&format!("over {}", record.display())), "{err}");
+        // Nothing was written or generated on the way.
+        assert_eq!(std::fs::read_to_string(&record).unwrap(), format!("{key} root@x\n"));
+    }
 }
