@@ -75,27 +75,50 @@ pub fn push_paragraph(out: &mut String, indent: &str, text: &str) {
 /// file) if a renderer wrote it into a line. Renderers of such formats refuse a
 /// document with any.
 pub fn strings_with_line_breaks(value: &serde_json::Value) -> Vec<String> {
-    fn walk(v: &serde_json::Value, path: String, out: &mut Vec<String>) {
+    /// One step of the path to a value; the path is spelled out only for a finding, so
+    /// a clean document (the usual case, a whole fleet's plan) costs no allocation.
+    enum Step<'a> {
+        Key(&'a str),
+        Index(usize),
+    }
+    fn spell(steps: &[Step], last_key: Option<&str>) -> String {
+        let mut path = String::new();
+        for step in steps {
+            path = match step {
+                Step::Key(k) => crate::source::join_key(&path, k),
+                Step::Index(i) => crate::source::join_index(&path, *i),
+            };
+        }
+        match last_key {
+            Some(k) => crate::source::join_key(&path, &one_line(k)),
+            None => path,
+        }
+    }
+    fn walk<'a>(v: &'a serde_json::Value, steps: &mut Vec<Step<'a>>, out: &mut Vec<String>) {
         match v {
-            serde_json::Value::String(s) if s.chars().any(unsafe_in_line) => out.push(path),
+            serde_json::Value::String(s) if s.chars().any(unsafe_in_line) => out.push(spell(steps, None)),
             serde_json::Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    walk(item, crate::source::join_index(&path, i), out);
+                    steps.push(Step::Index(i));
+                    walk(item, steps, out);
+                    steps.pop();
                 }
             }
             serde_json::Value::Object(map) => {
                 for (k, item) in map {
                     if k.chars().any(unsafe_in_line) {
-                        out.push(crate::source::join_key(&path, &one_line(k)));
+                        out.push(spell(steps, Some(k)));
                     }
-                    walk(item, crate::source::join_key(&path, k), out);
+                    steps.push(Step::Key(k));
+                    walk(item, steps, out);
+                    steps.pop();
                 }
             }
             _ => {}
         }
     }
     let mut out = Vec::new();
-    walk(value, String::new(), &mut out);
+    walk(value, &mut Vec::new(), &mut out);
     out
 }
 

@@ -393,6 +393,10 @@ mod tests {
         let doc = Document::parse("f.json", "{\"kind\": \"Cluster\", \"nodes\": [1, 2]}").unwrap();
         assert_eq!(*doc.head(), serde_json::json!({"kind": "Cluster"}));
         assert!(doc.unread_json().is_some());
+        // The head stops reading once it has both keys, in either order.
+        let doc =
+            Document::parse("f.json", "{\"kind\": \"Cluster\", \"x\": {}, \"apiVersion\": \"v\", \"y\": [1]}").unwrap();
+        assert_eq!(*doc.head(), serde_json::json!({"apiVersion": "v", "kind": "Cluster"}));
         let doc = Document::parse("f.json", "[1, 2]").unwrap();
         assert_eq!(*doc.head(), serde_json::json!([1, 2]));
     }

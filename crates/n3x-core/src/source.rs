@@ -109,8 +109,16 @@ impl Document {
     /// document skips over the rest of its text instead of building its value.
     pub fn head(&self) -> Cow<'_, Value> {
         if let Some(text) = self.unread_json() {
-            if let Ok(Head(top)) = serde_json::from_str::<Head>(text) {
-                return Cow::Owned(Value::Object(top));
+            let mut top = Map::new();
+            let read = serde::de::DeserializeSeed::deserialize(
+                Head { top: &mut top },
+                &mut serde_json::Deserializer::from_str(text),
+            );
+            match read {
+                Ok(()) => return Cow::Owned(Value::Object(top)),
+                Err(e) if e.to_string().starts_with(HEAD_COMPLETE) => return Cow::Owned(Value::Object(top)),
+                // Not a mapping: the whole value, as for any other document.
+                Err(_) => {}
             }
         }
         Cow::Borrowed(self.value())
@@ -290,7 +298,7 @@ impl<'de> serde::de::Visitor<'de> for Strict<'_> {
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
         let depth = self.enter()?;
-        let mut keys = std::collections::HashSet::new();
+        let mut keys = SeenKeys::default();
         while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
             if k.contains('\0') || !keys.insert(k) {
                 return Err(serde::de::Error::custom("NUL or duplicate key"));
@@ -303,30 +311,69 @@ impl<'de> serde::de::Visitor<'de> for Strict<'_> {
     }
 }
 
-/// The `apiVersion` and `kind` of a top-level mapping; everything else is skipped over.
-struct Head(Map<String, Value>);
+/// The keys of one mapping seen so far. Most mappings have a handful of keys, and a
+/// linear search over them beats hashing each; a long mapping switches to a set, so a
+/// hostile one with 100,000 keys stays linear in time.
+#[derive(Default)]
+struct SeenKeys<'de> {
+    few: Vec<Cow<'de, str>>,
+    many: Option<std::collections::HashSet<Cow<'de, str>>>,
+}
 
-impl<'de> serde::Deserialize<'de> for Head {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct HeadVisitor;
-        impl<'de> serde::de::Visitor<'de> for HeadVisitor {
-            type Value = Head;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a mapping")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Head, A::Error> {
-                let mut top = Map::new();
-                while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
-                    if k == "apiVersion" || k == "kind" {
-                        top.insert(k.into_owned(), map.next_value()?);
-                    } else {
-                        map.next_value::<serde::de::IgnoredAny>()?;
-                    }
+impl<'de> SeenKeys<'de> {
+    /// How many keys the linear search holds before the set takes over.
+    const FEW: usize = 16;
+
+    /// Records `k`; `false` when it was seen before.
+    fn insert(&mut self, k: Cow<'de, str>) -> bool {
+        if let Some(set) = &mut self.many {
+            return set.insert(k);
+        }
+        if self.few.contains(&k) {
+            return false;
+        }
+        self.few.push(k);
+        if self.few.len() > Self::FEW {
+            self.many = Some(self.few.drain(..).collect());
+        }
+        true
+    }
+}
+
+/// Reads the `apiVersion` and `kind` of a top-level mapping into `top` and stops as soon
+/// as it has both (they usually open the document): the text was checked whole when it
+/// was parsed, so the rest need not be read again.
+struct Head<'m> {
+    top: &'m mut Map<String, Value>,
+}
+
+/// The error [`Head`] stops with once it has both keys.
+const HEAD_COMPLETE: &str = "n3x: head complete";
+
+impl<'de> serde::de::DeserializeSeed<'de> for Head<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Head<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a mapping")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
+            if k == "apiVersion" || k == "kind" {
+                self.top.insert(k.into_owned(), map.next_value()?);
+                if self.top.len() == 2 {
+                    return Err(serde::de::Error::custom(HEAD_COMPLETE));
                 }
-                Ok(Head(top))
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
             }
         }
-        d.deserialize_map(HeadVisitor)
+        Ok(())
     }
 }
 
@@ -632,6 +679,14 @@ mod tests {
         ];
         for text in refused {
             assert_eq!(fast_json(text, Limits::DEFAULT), None, "fast path took {text}");
+        }
+        // A duplicate key past the linear search's length, and one within it.
+        let many: Vec<String> = (0..40).map(|i| format!("\"k{i}\": {i}")).collect();
+        assert!(fast_json(&format!("{{{}}}", many.join(", ")), Limits::DEFAULT).is_some());
+        for dup in [3, 30] {
+            let text = format!("{{{}, \"k{dup}\": 0}}", many.join(", "));
+            assert_eq!(fast_json(&text, Limits::DEFAULT), None, "duplicate k{dup} taken");
+            assert!(Document::parse("x.json", &text).is_err(), "duplicate k{dup} accepted");
         }
         let deep = format!("{}{}", "[".repeat(65), "]".repeat(65));
         assert_eq!(fast_json(&deep, Limits::DEFAULT), None);
