@@ -174,14 +174,15 @@ impl Attrs {
 }
 
 fn duplicates_in(attrs: &Attrs, found: &mut Vec<String>) {
-    // Every leaf path of this set (nested attribute sets merged, as Nix merges them).
-    let mut leaves: Vec<Vec<String>> = Vec::new();
-    fn collect(prefix: &[String], v: &Nix, leaves: &mut Vec<Vec<String>>, found: &mut Vec<String>) {
+    // Every leaf path of this set (nested attribute sets merged, as Nix merges them),
+    // borrowed from the set: the printer checks every file it writes.
+    let mut leaves: Vec<Vec<&str>> = Vec::new();
+    fn collect<'a>(prefix: &[&'a str], v: &'a Nix, leaves: &mut Vec<Vec<&'a str>>, found: &mut Vec<String>) {
         match v {
             Nix::Attrs(a) => {
                 for e in &a.0 {
                     let mut p = prefix.to_vec();
-                    p.extend(e.path.iter().cloned());
+                    p.extend(e.path.iter().map(String::as_str));
                     collect(&p, &e.value, leaves, found);
                 }
             }
@@ -194,7 +195,8 @@ fn duplicates_in(attrs: &Attrs, found: &mut Vec<String>) {
     // Nix merges attribute-set literals written at one path (`a = { c = 1; }; a.b = 2;`),
     // so only leaves count: a leaf set twice, or a leaf with something set below it.
     for e in &attrs.0 {
-        collect(&e.path, &e.value, &mut leaves, found);
+        let path: Vec<&str> = e.path.iter().map(String::as_str).collect();
+        collect(&path, &e.value, &mut leaves, found);
     }
     leaves.sort();
     for w in leaves.windows(2) {
