@@ -224,29 +224,45 @@ pub const DEFAULT_MODE: u32 = 0o666;
 /// some file systems (a synchronous discard per replaced file on the build machine);
 /// re-running a tool with the same input then writes nothing.
 pub fn write_file(path: &Path, bytes: &[u8], mode: Option<u32>, durability: Durability) -> Result<(), Error> {
-    write_file_in(path, bytes, mode, durability, true)
+    write_file_in(path, bytes, mode, durability, Folder::Unknown)
 }
 
-/// [`write_file`]; `ensure_dir` false when the caller has already created the folder.
+/// What the caller knows about the folder of a file it writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Folder {
+    /// Nothing: make sure it exists.
+    Unknown,
+    /// Created by this run: its files are new.
+    Created,
+    /// Was there before: its files were most likely written by an earlier run, so the
+    /// comparison comes first (one `open` less per unchanged file).
+    Existing,
+}
+
+/// [`write_file`], with what the caller knows about the folder.
 fn write_file_in(
     path: &Path,
     bytes: &[u8],
     mode: Option<u32>,
     durability: Durability,
-    ensure_dir: bool,
+    folder: Folder,
 ) -> Result<(), Error> {
     let wrap = |source: std::io::Error| Error::Write { path: path.display().to_string(), source };
     let dir = parent_dir(path);
-    if ensure_dir {
+    if folder == Folder::Unknown {
         std::fs::create_dir_all(&dir).map_err(wrap)?;
     }
     if durability == Durability::Regenerable {
-        match create_new(path, bytes, mode.unwrap_or(DEFAULT_MODE)) {
+        let mode = mode.unwrap_or(DEFAULT_MODE);
+        if folder == Folder::Existing && unchanged(path, bytes, mode) {
+            return Ok(());
+        }
+        match create_new(path, bytes, mode) {
             Ok(true) => return Ok(()),
             Ok(false) => {}
             Err(e) => return Err(wrap(e)),
         }
-        if unchanged(path, bytes, mode.unwrap_or(DEFAULT_MODE)) {
+        if folder != Folder::Existing && unchanged(path, bytes, mode) {
             return Ok(());
         }
     }
@@ -383,22 +399,28 @@ pub fn write_all(dir: &Path, files: &[OutputFile]) -> Result<(), Error> {
     }
     // Each folder is created once, not once per file: a fleet render writes tens of
     // thousands of files into a few thousand folders.
-    let mut made: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
+    let mut made: std::collections::HashMap<PathBuf, Folder> = std::collections::HashMap::new();
     for f in files {
         let path = dir.join(&f.path);
         let parent = parent_dir(&path);
-        if !made.contains(&parent) {
-            // A folder that is already there is only looked up: mkdir(2) locks the parent
-            // folder even when it fails with EEXIST, and scripts/render's lanes write into
-            // the same hosts/<node>/ folders at once.
-            let there = std::fs::symlink_metadata(&parent).is_ok_and(|m| m.is_dir());
-            if !there {
-                std::fs::create_dir_all(&parent)
-                    .map_err(|source| Error::Write { path: path.display().to_string(), source })?;
+        let folder = match made.get(&parent) {
+            Some(folder) => *folder,
+            None => {
+                // A folder that is already there is only looked up: mkdir(2) locks the
+                // parent folder even when it fails with EEXIST, and scripts/render's lanes
+                // write into the same hosts/<node>/ folders at once.
+                let folder = if std::fs::symlink_metadata(&parent).is_ok_and(|m| m.is_dir()) {
+                    Folder::Existing
+                } else {
+                    std::fs::create_dir_all(&parent)
+                        .map_err(|source| Error::Write { path: path.display().to_string(), source })?;
+                    Folder::Created
+                };
+                made.insert(parent, folder);
+                folder
             }
-            made.insert(parent);
-        }
-        write_file_in(&path, &f.contents, f.mode, Durability::Regenerable, false)?;
+        };
+        write_file_in(&path, &f.contents, f.mode, Durability::Regenerable, folder)?;
     }
     Ok(())
 }
@@ -543,6 +565,40 @@ mod tests {
         assert_ne!(std::fs::metadata(&p).unwrap().ino(), ino);
         let names: Vec<_> = std::fs::read_dir(p.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, ["network.nix"], "no temporary file left");
+    }
+
+    /// A folder that was there is written comparison first; a new file, new bytes and a
+    /// symlink in it are still written, and the link's target is never touched.
+    #[cfg(unix)]
+    #[test]
+    fn write_all_into_an_existing_folder_compares_first_and_writes_what_changed() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        write_all(dir.path(), &[OutputFile::text("hosts/a/network.nix", "{ }\n")]).unwrap();
+        let p = dir.path().join("hosts/a/network.nix");
+        let ino = std::fs::metadata(&p).unwrap().ino();
+        let target = dir.path().join("target.txt");
+        std::fs::write(&target, "keep").unwrap();
+        let link = dir.path().join("hosts/a/link.nix");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_all(
+            dir.path(),
+            &[
+                OutputFile::text("hosts/a/network.nix", "{ x = 1; }\n"),
+                OutputFile::text("hosts/a/new.nix", "{ }\n"),
+                OutputFile::text("hosts/a/link.nix", "keep"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "{ x = 1; }\n");
+        assert_ne!(std::fs::metadata(&p).unwrap().ino(), ino);
+        assert_eq!(std::fs::read_to_string(dir.path().join("hosts/a/new.nix")).unwrap(), "{ }\n");
+        assert!(std::fs::symlink_metadata(&link).unwrap().is_file(), "the symlink was kept");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+        let mut names: Vec<_> =
+            std::fs::read_dir(p.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        names.sort();
+        assert_eq!(names, ["link.nix", "network.nix", "new.nix"], "no temporary file left");
     }
 
     /// Regression (issue 11): a tool run directly with an absolute input path wrote that
