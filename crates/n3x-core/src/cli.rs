@@ -58,9 +58,10 @@ pub fn report_warnings(tool: &str, warnings: &Diagnostics, deny: bool) -> Result
         }
         return Err(Error::Rejected(as_errors));
     }
-    for w in warnings.warnings() {
-        eprintln!("{tool}: {w}");
-    }
+    // One write for all of them: stderr is unbuffered, and a message written piece by
+    // piece costs a system call per piece and can interleave with another process's.
+    let text: String = warnings.warnings().map(|w| format!("{tool}: {w}\n")).collect();
+    eprint!("{text}");
     Ok(())
 }
 
@@ -87,20 +88,20 @@ pub fn run(tool: &str, body: impl FnOnce() -> Result<(), Error>) -> ExitCode {
     match body() {
         Ok(()) | Err(Error::BrokenPipe) => ExitCode::SUCCESS,
         Err(Error::Rejected(diags)) => {
-            for d in &diags.0 {
-                eprintln!("{tool}: {d}");
-            }
+            let mut text: String = diags.0.iter().map(|d| format!("{tool}: {d}\n")).collect();
             let errors = diags.errors().count();
             let warnings = diags.warnings().count();
-            eprintln!(
-                "{tool}: rejected: {errors} error{}{}",
+            text.push_str(&format!(
+                "{tool}: rejected: {errors} error{}{}\n",
                 if errors == 1 { "" } else { "s" },
                 if warnings > 0 {
                     format!(", {warnings} warning{}", if warnings == 1 { "" } else { "s" })
                 } else {
                     String::new()
                 }
-            );
+            ));
+            // One write (see report_warnings).
+            eprint!("{text}");
             ExitCode::from(1)
         }
         Err(Error::Usage(m)) => {
